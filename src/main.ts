@@ -1,0 +1,51 @@
+// Entry point: read inputs once, run the pipeline, turn its report into annotations,
+// a job summary and outputs. Any thrown error becomes one readable failure line.
+import * as core from '@actions/core';
+import { runCleanups } from './cleanup.ts';
+import { runPipeline } from './pipeline.ts';
+import { renderMarkdown } from './report/markdown.ts';
+import { toResultJson, countChanges, allVerified } from './report/outputs.ts';
+import { InputError, parseSettings } from './settings.ts';
+
+function handleSignals(): void {
+  // A cancelled workflow sends SIGINT then SIGTERM: clean up before the runner kills us.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      core.warning(`Received ${signal}: cleaning up before exit`);
+      void runCleanups((m) => core.warning(m)).finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+    });
+  }
+}
+
+export async function run(): Promise<void> {
+  handleSignals();
+  try {
+    const settings = parseSettings((name) => core.getInput(name));
+    if (settings.githubToken) core.setSecret(settings.githubToken);
+    const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
+    const report = await runPipeline({ settings, workspace, log: (m) => core.info(m) });
+
+    for (const p of report.problems) {
+      core.error(p.message, { title: 'Workload Identity mapping', file: p.file, startLine: p.line, startColumn: p.column });
+    }
+    if (report.problems.length) {
+      core.info(`${report.problems.length} problem(s) in ${report.mappingFile}:`);
+      for (const p of report.problems) core.info(`  ${p.file}:${p.line}:${p.column}  ${p.message}`);
+    }
+    const markdown = renderMarkdown(report);
+    core.info(markdown);
+    if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(markdown, true).write();
+
+    core.setOutput('result', JSON.stringify(toResultJson(report)));
+    core.setOutput('changes', String(countChanges(report)));
+    core.setOutput('verified', String(allVerified(report)));
+    if (report.failures.length) core.setFailed(report.failures.join('\n'));
+  } catch (err) {
+    const message = err instanceof InputError ? err.message : `Unexpected error: ${(err as Error)?.stack ?? String(err)}`;
+    core.setFailed(message);
+  } finally {
+    await runCleanups((m) => core.warning(m));
+  }
+}
+
+await run();

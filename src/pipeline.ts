@@ -1,0 +1,68 @@
+// The pipeline (DESIGN §2): load mapping → resolve → observe → plan → apply → verify →
+// report. Each mode runs a prefix of it. This module only sequences stages; the stages
+// live in src/mapping, src/azure, src/kube, src/plan and src/report.
+import { isAbsolute, relative, resolve } from 'node:path';
+import { loadMapping, resolveBindings, selectEnvironment } from './mapping/index.ts';
+import type { Mapping, ResolvedBinding } from './mapping/types.ts';
+import type { RunReport } from './report/model.ts';
+import type { Settings } from './settings.ts';
+
+export interface RunEnvironment {
+  settings: Settings;
+  /** GITHUB_WORKSPACE: relative paths (mapping file, annotations) are relative to it. */
+  workspace: string;
+  log: (message: string) => void;
+}
+
+export function displayPath(workspace: string, file: string): string {
+  const rel = relative(workspace, file);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
+}
+
+function environmentsToShow(mapping: Mapping, selected: string): string[] {
+  if (selected) return [selected];
+  return mapping.environments.length ? mapping.environments.map((e) => e.name) : [''];
+}
+
+/** Loads and validates the mapping; selects the environment when one is asked for. */
+async function loadStage(run: RunEnvironment, report: RunReport): Promise<Mapping | undefined> {
+  const file = resolve(run.workspace, run.settings.mappingFile);
+  const loaded = await loadMapping(file);
+  report.problems = loaded.problems.map((p) => ({ ...p, file: displayPath(run.workspace, p.file) }));
+  if (!loaded.mapping || loaded.problems.length) {
+    report.failures.push(`${report.problems.length} problem(s) in the mapping file ${report.mappingFile}`);
+    return undefined;
+  }
+  const mapping = loaded.mapping;
+  const selected = selectEnvironment(mapping, run.settings.environment);
+  if (selected.problem) {
+    report.failures.push(selected.problem);
+    return undefined;
+  }
+  for (const env of environmentsToShow(mapping, run.settings.environment)) {
+    report.bindings.set(env, resolveBindings(mapping, env));
+  }
+  return mapping;
+}
+
+export async function runPipeline(run: RunEnvironment): Promise<RunReport> {
+  const { settings } = run;
+  const report: RunReport = {
+    mode: settings.mode,
+    mappingFile: displayPath(run.workspace, resolve(run.workspace, settings.mappingFile)),
+    environment: settings.environment,
+    bindings: new Map<string, ResolvedBinding[]>(),
+    problems: [],
+    failures: [],
+    notes: [],
+  };
+  if (settings.mode === 'discover') {
+    report.failures.push("mode 'discover' is not implemented yet in this version of the action");
+    return report;
+  }
+  const mapping = await loadStage(run, report);
+  if (!mapping || settings.mode === 'validate') return report;
+
+  report.failures.push(`mode '${settings.mode}' is not implemented yet in this version of the action`);
+  return report;
+}

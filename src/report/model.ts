@@ -1,0 +1,21 @@
+// Everything the report needs to say about one run, gathered by the pipeline and rendered
+// once (DESIGN §2: one renderer for the PR comment and the job summary).
+import type { MappingProblem, ResolvedBinding } from '../mapping/types.ts';
+import type { AppliedChange, Plan } from '../plan/types.ts';
+import type { VerificationResult } from '../result.ts';
+import type { Mode } from '../settings.ts';
+
+export interface RunReport {
+  mode: Mode;
+  mappingFile: string; // as the user sees it (workspace-relative)
+  environment: string;
+  /** Bindings per environment ('' = the mapping declares none). */
+  bindings: Map<string, ResolvedBinding[]>;
+  problems: MappingProblem[];
+  plan?: Plan;
+  applied?: AppliedChange[];
+  verifications?: VerificationResult[];
+  /** Plain-language reasons the run failed; empty when it succeeded. */
+  failures: string[];
+  notes: string[];
+}

@@ -1,0 +1,99 @@
+// Runs the built action (dist/index.js) as GitHub's runner does: a node24 subprocess with
+// INPUT_* variables (dashes kept, as the runner sets them), GITHUB_OUTPUT/GITHUB_STEP_SUMMARY
+// files and a workspace. What it asserts on is what a user would see in the job.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const DIST = resolve(import.meta.dirname, '../../dist');
+
+export interface ActionRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+  outputs: Record<string, string>;
+  summary: string;
+  /** `::error file=…,line=…::message` workflow commands, parsed. */
+  annotations: { level: string; props: Record<string, string>; message: string }[];
+}
+
+/** Parses the GITHUB_OUTPUT file (name<<delimiter … delimiter blocks). */
+export function parseOutputFile(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^([^<=]+)<<(.+)$/.exec(lines[i]!);
+    if (!m) continue;
+    const [, name, delim] = m;
+    const value: string[] = [];
+    for (i++; i < lines.length && lines[i] !== delim; i++) value.push(lines[i]!);
+    out[name!] = value.join('\n');
+  }
+  return out;
+}
+
+function parseAnnotations(stdout: string): ActionRun['annotations'] {
+  const found: ActionRun['annotations'] = [];
+  for (const line of stdout.split('\n')) {
+    const m = /^::(error|warning|notice)( [^:]*)?::(.*)$/.exec(line);
+    if (!m) continue;
+    const props: Record<string, string> = {};
+    for (const kv of (m[2] ?? '').trim().split(',')) {
+      const [k, ...v] = kv.split('=');
+      if (k) props[k] = decodeURIComponent(v.join('=').replaceAll('%2C', ',').replaceAll('%3A', ':'));
+    }
+    found.push({ level: m[1]!, props, message: m[3]!.replaceAll('%0A', '\n').replaceAll('%25', '%') });
+  }
+  return found;
+}
+
+export interface RunOptions {
+  inputs: Record<string, string>;
+  workspace?: string;
+  env?: Record<string, string>;
+  entry?: 'index.js' | 'post.js';
+  timeoutMs?: number;
+}
+
+export async function runAction(opts: RunOptions): Promise<ActionRun> {
+  const dir = mkdtempSync(join(tmpdir(), 'wi-action-'));
+  const workspace = opts.workspace ?? dir;
+  const outputFile = join(dir, 'github_output');
+  const summaryFile = join(dir, 'step_summary');
+  const stateFile = join(dir, 'github_state');
+  const eventFile = join(dir, 'event.json');
+  for (const f of [outputFile, summaryFile, stateFile]) writeFileSync(f, '');
+  writeFileSync(eventFile, JSON.stringify({}));
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? dir,
+    RUNNER_TEMP: dir,
+    GITHUB_ACTIONS: 'true',
+    GITHUB_WORKSPACE: workspace,
+    GITHUB_OUTPUT: outputFile,
+    GITHUB_STEP_SUMMARY: summaryFile,
+    GITHUB_STATE: stateFile,
+    GITHUB_EVENT_PATH: eventFile,
+    GITHUB_EVENT_NAME: 'push',
+    GITHUB_REPOSITORY: 'contoso/platform',
+    ...opts.env,
+  };
+  for (const [name, value] of Object.entries(opts.inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
+  const child = spawn(process.execPath, [join(DIST, opts.entry ?? 'index.js')], { cwd: workspace, env });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
+  const code = await new Promise<number>((res) => child.on('close', (c) => res(c ?? -1)));
+  clearTimeout(timer);
+  return {
+    code,
+    stdout,
+    stderr,
+    outputs: parseOutputFile(readFileSync(outputFile, 'utf8')),
+    summary: existsSync(summaryFile) ? readFileSync(summaryFile, 'utf8') : '',
+    annotations: parseAnnotations(stdout),
+  };
+}

@@ -1,0 +1,78 @@
+// `mode: validate` through the built dist/index.js, as a workflow step would run it.
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runAction } from './run-action.ts';
+
+const EXAMPLE = resolve(import.meta.dirname, '../../examples/workload-identity.yaml');
+
+function workspaceWith(mapping: string): string {
+  const ws = mkdtempSync(join(tmpdir(), 'wi-ws-'));
+  mkdirSync(join(ws, '.github'));
+  writeFileSync(join(ws, '.github/workload-identity.yaml'), mapping);
+  return ws;
+}
+
+describe('mode: validate (dist/index.js)', () => {
+  it('a valid mapping exits 0 with a summary listing the bindings per environment', async () => {
+    const run = await runAction({ inputs: { mode: 'validate' }, workspace: workspaceWith(readFileSync(EXAMPLE, 'utf8')) });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.annotations.filter((a) => a.level === 'error')).toEqual([]);
+    expect(run.summary).toContain('Workload Identity validate');
+    expect(run.summary).toContain('**staging**');
+    expect(run.summary).toContain('**production**');
+    const result = JSON.parse(run.outputs.result!);
+    expect(result).toMatchObject({ version: 1, mode: 'validate', problems: [] });
+    expect(run.outputs.changes).toBe('0');
+  });
+
+  it('a broken mapping prints one annotation per problem at its line and exits 1', async () => {
+    const broken = [
+      'version: 1', //                       1
+      'defaults:', //                          2
+      '  resourceGroup: rg-identities', //     3
+      'bindings:', //                          4
+      '  - namespace: Payments', //            5  invalid name
+      '    serviceAccount: api', //            6
+      '    identity: id-payments', //          7
+      '  - namespace: orders', //              8
+      '    serviceAcount: orders-api', //      9  unknown key
+      '    identity: id-orders', //           10
+      '',
+    ].join('\n');
+    const run = await runAction({ inputs: { mode: 'validate' }, workspace: workspaceWith(broken) });
+    expect(run.code).toBe(1);
+    const errors = run.annotations.filter((a) => a.level === 'error' && a.props.file);
+    expect(errors.map((e) => [e.props.file, e.props.line])).toEqual(
+      expect.arrayContaining([
+        ['.github/workload-identity.yaml', '5'],
+        ['.github/workload-identity.yaml', '9'],
+      ]),
+    );
+    expect(errors.find((e) => e.props.line === '9')!.message).toMatch(/did you mean 'serviceAccount'/);
+    expect(run.summary).toContain('problem(s)');
+    expect(JSON.parse(run.outputs.result!).problems.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('a missing mapping file fails with a message naming it, not a stack trace', async () => {
+    const ws = mkdtempSync(join(tmpdir(), 'wi-ws-'));
+    const run = await runAction({ inputs: { mode: 'validate', 'mapping-file': 'deploy/wi.yaml' }, workspace: ws });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/deploy\/wi\.yaml/);
+    expect(run.stdout).not.toMatch(/\n\s+at .*\.js:\d+/);
+  });
+
+  it('a wrong input value fails naming the input', async () => {
+    const run = await runAction({ inputs: { mode: 'validate', concurrency: '0' }, workspace: workspaceWith('version: 1\nbindings: []\n') });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/::error::Input 'concurrency': expected a number from 1 to 64, got 0/);
+  });
+
+  it('modes that are not built yet fail loudly instead of succeeding silently', async () => {
+    const run = await runAction({ inputs: { mode: 'discover' }, workspace: workspaceWith('version: 1\nbindings: []\n') });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/not implemented yet/);
+  });
+});

@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // Sandbox suites start https servers and child processes; two cores here.
+    pool: 'forks',
+    maxWorkers: 2,
+  },
+});
