@@ -34,10 +34,13 @@ async function loadStage(run: RunEnvironment, report: RunReport): Promise<Mappin
     return undefined;
   }
   const mapping = loaded.mapping;
-  const selected = selectEnvironment(mapping, run.settings.environment);
-  if (selected.problem) {
-    report.failures.push(selected.problem);
-    return undefined;
+  // validate with no environment input checks every environment; other modes act on one.
+  if (run.settings.environment || run.settings.mode !== 'validate') {
+    const selected = selectEnvironment(mapping, run.settings.environment);
+    if (selected.problem) {
+      report.failures.push(selected.problem.replaceAll(file, report.mappingFile));
+      return undefined;
+    }
   }
   for (const env of environmentsToShow(mapping, run.settings.environment)) {
     report.bindings.set(env, resolveBindings(mapping, env));

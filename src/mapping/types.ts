@@ -30,7 +30,8 @@ export interface EnvironmentSpec {
   cluster?: ClusterRef;
   issuer?: string;
   defaults: Defaults;
-  at: SourcePosition;
+  at: SourcePosition; // the environment's name
+  issuerAt?: SourcePosition;
 }
 
 /** As written in the file: a name, an object, or an ARM resource ID. */
@@ -54,6 +55,10 @@ export interface BindingSpec {
   verify: { enabled: boolean; scope?: string };
   at: SourcePosition;
   identityAt: SourcePosition;
+  /** One per entry of `environments`, same order (for "unknown environment" problems). */
+  environmentsAt?: SourcePosition[];
+  /** Position of each annotation key. */
+  annotationsAt?: Record<string, SourcePosition>;
 }
 
 export interface Mapping {
@@ -64,6 +69,8 @@ export interface Mapping {
   environments: EnvironmentSpec[];
   cluster?: ClusterRef;
   issuer?: string;
+  clusterAt?: SourcePosition;
+  issuerAt?: SourcePosition;
   bindings: BindingSpec[];
 }
 
@@ -72,6 +79,10 @@ export interface ResolvedBinding {
   environment: string; // '' when the mapping declares none
   namespace: string;
   serviceAccount: string;
+  /**
+   * subscriptionId and resourceId are '' when neither the mapping nor the caller's fallback
+   * names a subscription: the Azure stage then uses the login's subscription.
+   */
   identity: { name: string; resourceGroup: string; subscriptionId: string; resourceId: string };
   tenantId?: string;
   audience: string;

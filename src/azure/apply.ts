@@ -1,0 +1,70 @@
+// Execute the federated-credential changes of a plan. Azure serializes FIC writes per
+// identity (a parallel write on the same identity gets 409
+// ConcurrentFederatedIdentityCredentialsWritesForSingleManagedIdentity), and writes to
+// different identities are independent. So: one chain of writes per identity, in the order
+// the plan gives (federated-credentials.ts decides creates vs deletes first near the 20
+// limit), and up to `concurrency` chains at once. The wall time is then about the longest
+// chain, not the sum of all writes.
+import pLimit from 'p-limit';
+import type { AppliedChange, FicChange } from '../plan/types.ts';
+import { identityKey } from './ids.ts';
+import type { AzurePort } from './port.ts';
+import { WRITE_RETRY, withRetry, type RetryOptions } from './retry.ts';
+
+export interface ApplyOptions {
+  /** How many identities are written at the same time (the `concurrency` input). */
+  concurrency: number;
+  log?: (message: string) => void;
+  /** Overrides of the write retry policy (tests use short delays). */
+  retry?: Partial<RetryOptions>;
+}
+
+const isWrite = (c: FicChange): boolean => c.action === 'create' || c.action === 'update' || c.action === 'delete';
+
+const past = { create: 'created', update: 'updated', delete: 'deleted' } as const;
+
+/** Applies the writes among `changes` (adopt/unchanged are skipped); results keep the input order. */
+export async function applyFederatedCredentials(changes: FicChange[], port: AzurePort, opts: ApplyOptions): Promise<AppliedChange[]> {
+  const chains = new Map<string, { change: FicChange; index: number }[]>();
+  changes.forEach((change, index) => {
+    if (!isWrite(change)) return;
+    const key = identityKey(change.identity.resourceId);
+    const chain = chains.get(key);
+    if (chain) chain.push({ change, index });
+    else chains.set(key, [{ change, index }]);
+  });
+
+  const results = new Map<number, AppliedChange>();
+  const limit = pLimit(Math.max(1, opts.concurrency));
+  await Promise.all(
+    [...chains.values()].map((chain) =>
+      limit(async () => {
+        // Serial within the identity, and a failed write does not stop the next ones: they
+        // are independent credentials, and the report lists each failure with its code.
+        for (const { change, index } of chain) {
+          const what = `federated credential '${change.name}' on identity '${change.identity.name}'`;
+          const retry: RetryOptions = {
+            ...WRITE_RETRY,
+            ...opts.retry,
+            onRetry: ({ attempt, delayMs, error }) =>
+              opts.log?.(`${what}: ${error.code}${error.statusCode ? ` (HTTP ${error.statusCode})` : ''}, retrying in ${(delayMs / 1000).toFixed(1)} s (attempt ${attempt + 1})`),
+          };
+          const operation = `${change.action.toUpperCase()} ${what}`;
+          const result = await withRetry(
+            operation,
+            () => (change.action === 'delete' ? port.deleteFederatedCredential(change.identity, change.name) : port.putFederatedCredential(change.identity, change.desired!)),
+            retry,
+          );
+          if ('error' in result) {
+            opts.log?.(`${what}: failed after ${result.attempts} attempt(s): ${result.error.message}`);
+            results.set(index, { change, ok: false, error: result.error.message, attempts: result.attempts });
+          } else {
+            opts.log?.(`${past[change.action as keyof typeof past]} ${what}`);
+            results.set(index, { change, ok: true, attempts: result.attempts });
+          }
+        }
+      }),
+    ),
+  );
+  return [...results.entries()].sort((a, b) => a[0] - b[0]).map(([, r]) => r);
+}

@@ -1,0 +1,458 @@
+// Where the Kubernetes credentials come from (DESIGN §3 `kubeconfig`): the input's
+// content, else KUBECONFIG (azure/aks-set-context sets it), else ~/.kube/config, else the
+// in-cluster ServiceAccount (a self-hosted runner inside the cluster). Anything else is an
+// error that says what to do — client-node would silently fall back to localhost:8080.
+import { existsSync, mkdirSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import {
+  AdmissionregistrationV1Api,
+  ApiException,
+  AuthorizationV1Api,
+  CoreV1Api,
+  KubeConfig,
+  PatchStrategy,
+  WellKnownApi,
+  setHeaderOptions,
+  type V1MutatingWebhookConfigurationList,
+  type V1Pod,
+  type V1PodList,
+  type V1ServiceAccount,
+} from '@kubernetes/client-node';
+import { KubeApiError, type KubePort, type PodRef, type ServiceAccountState, type WebhookRegistration } from './port.ts';
+
+export type * from './port.ts';
+export { KubeApiError } from './port.ts';
+
+/** core.saveState key under which main records the temp kubeconfig for the post step. */
+export const KUBECONFIG_STATE_KEY = 'kubeconfig-file';
+/** Temp kubeconfigs live in `<RUNNER_TEMP or tmpdir>/workload-identity-action/kubeconfig-*`. */
+export const KUBECONFIG_DIR_NAME = 'workload-identity-action';
+export const KUBECONFIG_FILE_PREFIX = 'kubeconfig-';
+
+const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
+
+export interface KubeConfigSource {
+  kind: 'input' | 'KUBECONFIG' | 'home' | 'in-cluster';
+  /** The file read (the temp file for 'input'). */
+  path: string;
+}
+
+export interface LoadedKubeConfig {
+  kc: KubeConfig;
+  source: KubeConfigSource;
+  /** The 0600 temp file written from the input; record it for the post step. */
+  tempFile?: string;
+  /** Removes the temp file, if any. Idempotent. */
+  cleanup(): void;
+}
+
+export interface KubeConfigEnvironment {
+  /** Default process.env: KUBECONFIG, RUNNER_TEMP, KUBERNETES_SERVICE_HOST. */
+  env?: Record<string, string | undefined>;
+  home?: string;
+  inClusterTokenPath?: string;
+}
+
+export class KubeConfigError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'KubeConfigError';
+  }
+}
+
+/** The directory holding this action's temp kubeconfigs, for main and the post step. */
+export function kubeconfigTempDir(env: Record<string, string | undefined> = process.env): string {
+  return join(env.RUNNER_TEMP || tmpdir(), KUBECONFIG_DIR_NAME);
+}
+
+/** Post step: removes every temp kubeconfig this action may have left behind. */
+export function removeKubeconfigTempFiles(env: Record<string, string | undefined> = process.env): string[] {
+  const dir = kubeconfigTempDir(env);
+  if (!existsSync(dir)) return [];
+  const removed: string[] = [];
+  for (const name of readdirSync(dir)) {
+    if (!name.startsWith(KUBECONFIG_FILE_PREFIX)) continue;
+    const file = join(dir, name);
+    rmSync(file, { force: true });
+    removed.push(file);
+  }
+  return removed;
+}
+
+/**
+ * Users paste a kubeconfig into a secret either as YAML or base64 of it
+ * (`cat ~/.kube/config | base64`); accept both.
+ */
+function decodeKubeconfigInput(content: string): string {
+  const trimmed = content.trim();
+  if (/^[A-Za-z0-9+/=\s]+$/.test(trimmed) && !trimmed.includes(':')) {
+    const decoded = Buffer.from(trimmed.replace(/\s+/g, ''), 'base64').toString('utf8');
+    if (/\bclusters\s*:/.test(decoded)) return decoded;
+  }
+  return content;
+}
+
+function writeTempKubeconfig(content: string, env: Record<string, string | undefined>): string {
+  const dir = kubeconfigTempDir(env);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const file = join(dir, `${KUBECONFIG_FILE_PREFIX}${process.pid}-${randomBytes(4).toString('hex')}`);
+  // 'wx': never follow or reuse a file someone else put there.
+  writeFileSync(file, content, { mode: 0o600, flag: 'wx' });
+  return file;
+}
+
+function checkUsable(kc: KubeConfig, source: KubeConfigSource): void {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) {
+    const where = source.kind === 'input' ? "the 'kubeconfig' input" : source.path;
+    throw new KubeConfigError(
+      `The kubeconfig from ${where} has no current context with a cluster (current-context: '${kc.getCurrentContext() || ''}'). ` +
+        'Set current-context, or run azure/aks-set-context before this action.',
+    );
+  }
+}
+
+export function loadKubeConfig(settings: { kubeconfig: string }, environment: KubeConfigEnvironment = {}): LoadedKubeConfig {
+  const env = environment.env ?? process.env;
+  const kc = new KubeConfig();
+  let tempFile: string | undefined;
+  const cleanup = (): void => {
+    if (tempFile) rmSync(tempFile, { force: true });
+  };
+
+  try {
+    let source: KubeConfigSource;
+    if (settings.kubeconfig.trim()) {
+      tempFile = writeTempKubeconfig(decodeKubeconfigInput(settings.kubeconfig), env);
+      source = { kind: 'input', path: tempFile };
+      try {
+        kc.loadFromFile(tempFile);
+      } catch (err) {
+        throw new KubeConfigError(`The 'kubeconfig' input is not a valid kubeconfig: ${(err as Error).message}`, { cause: err });
+      }
+    } else if (env.KUBECONFIG) {
+      // As kubectl reads it: several files, the first one's current-context wins.
+      const files = env.KUBECONFIG.split(delimiter).filter(Boolean);
+      source = { kind: 'KUBECONFIG', path: env.KUBECONFIG };
+      const missing = files.filter((f) => !existsSync(f));
+      if (missing.length === files.length) {
+        throw new KubeConfigError(`KUBECONFIG points at ${missing.join(', ')}, which does not exist. Run azure/aks-set-context (or set the 'kubeconfig' input) in this job.`);
+      }
+      const [first, ...rest] = files.filter((f) => existsSync(f));
+      kc.loadFromFile(first!);
+      for (const f of rest) {
+        const more = new KubeConfig();
+        more.loadFromFile(f);
+        kc.mergeConfig(more, true);
+      }
+    } else {
+      const home = environment.home ?? homedir();
+      const file = join(home, '.kube', 'config');
+      const tokenPath = environment.inClusterTokenPath ?? IN_CLUSTER_TOKEN;
+      if (existsSync(file)) {
+        source = { kind: 'home', path: file };
+        kc.loadFromFile(file);
+      } else if (env.KUBERNETES_SERVICE_HOST && existsSync(tokenPath)) {
+        source = { kind: 'in-cluster', path: tokenPath };
+        kc.loadFromCluster();
+      } else {
+        throw new KubeConfigError(
+          "No Kubernetes credentials: the 'kubeconfig' input is empty, KUBECONFIG is not set, " +
+            `${file} does not exist and this is not a pod in a cluster. ` +
+            "Add a step `azure/aks-set-context` before this action, or pass the kubeconfig content in the 'kubeconfig' input.",
+        );
+      }
+    }
+    checkUsable(kc, source);
+    return { kc, source, tempFile, cleanup };
+  } catch (err) {
+    cleanup();
+    throw err;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// The client-node adapter behind KubePort.
+
+export const FIELD_MANAGER = 'workload-identity-action';
+
+type Api = {
+  core: CoreV1Api;
+  authz: AuthorizationV1Api;
+  admission: AdmissionregistrationV1Api;
+  wellKnown: WellKnownApi;
+};
+
+/** Status.reason and message from ApiException.body (raw JSON text in client-node 2.x). */
+function statusOf(body: unknown): { reason?: string; message?: string } {
+  let parsed: unknown = body;
+  if (typeof body === 'string') {
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      return { message: body.slice(0, 500) || undefined };
+    }
+  }
+  if (parsed && typeof parsed === 'object') {
+    const s = parsed as { reason?: unknown; message?: unknown };
+    return {
+      reason: typeof s.reason === 'string' && s.reason ? s.reason : undefined,
+      message: typeof s.message === 'string' && s.message ? s.message : undefined,
+    };
+  }
+  return {};
+}
+
+function networkCode(err: unknown): string | undefined {
+  let e: unknown = err;
+  for (let i = 0; i < 5 && e && typeof e === 'object'; i++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+export function toKubeApiError(operation: string, err: unknown): KubeApiError {
+  if (err instanceof KubeApiError) return err;
+  if (err instanceof ApiException) {
+    const { reason, message } = statusOf(err.body);
+    const code = err.code as number;
+    const why = message ?? (code === 401 ? 'Unauthorized' : `HTTP ${code}`);
+    return new KubeApiError(operation, `${operation}: ${code}${reason ? ` ${reason}` : ''}: ${why}`, code, reason ?? (code === 401 ? 'Unauthorized' : undefined), err);
+  }
+  const code = networkCode(err);
+  const msg = (err as Error)?.message ?? String(err);
+  return new KubeApiError(operation, `${operation}: ${code ? `${code}: ` : ''}${msg}`, undefined, code, err);
+}
+
+async function call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw toKubeApiError(operation, err);
+  }
+}
+
+const strings = (r: Record<string, string> | undefined): Record<string, string> => ({ ...(r ?? {}) });
+
+function saState(sa: V1ServiceAccount, namespace: string, name: string): ServiceAccountState {
+  return {
+    namespace: sa.metadata?.namespace ?? namespace,
+    name: sa.metadata?.name ?? name,
+    labels: strings(sa.metadata?.labels),
+    annotations: strings(sa.metadata?.annotations),
+    resourceVersion: sa.metadata?.resourceVersion,
+  };
+}
+
+const FINISHED = new Set(['Succeeded', 'Failed']);
+
+export function createKubePort(kc: KubeConfig): KubePort {
+  const api: Api = {
+    core: kc.makeApiClient(CoreV1Api),
+    authz: kc.makeApiClient(AuthorizationV1Api),
+    admission: kc.makeApiClient(AdmissionregistrationV1Api),
+    wellKnown: kc.makeApiClient(WellKnownApi),
+  };
+  // Without an explicit Content-Type client-node sends a patch as JSON-patch, which the
+  // API server rejects for an object body.
+  const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+  return {
+    server: kc.getCurrentCluster()?.server ?? '',
+
+    async readServiceAccount(namespace, name) {
+      try {
+        const sa = await api.core.readNamespacedServiceAccount({ name, namespace });
+        return saState(sa, namespace, name);
+      } catch (err) {
+        const e = toKubeApiError(`read ServiceAccount ${namespace}/${name}`, err);
+        if (e.status === 404) return undefined;
+        throw e;
+      }
+    },
+
+    async createServiceAccount(sa) {
+      const op = `create ServiceAccount ${sa.namespace}/${sa.name}`;
+      const created = await call(op, () =>
+        api.core.createNamespacedServiceAccount({
+          namespace: sa.namespace,
+          fieldManager: FIELD_MANAGER,
+          body: {
+            apiVersion: 'v1',
+            kind: 'ServiceAccount',
+            metadata: { name: sa.name, namespace: sa.namespace, labels: { ...sa.labels }, annotations: { ...sa.annotations } },
+          },
+        }),
+      );
+      return saState(created, sa.namespace, sa.name);
+    },
+
+    async patchServiceAccountAnnotations(namespace, name, annotations, labels = {}) {
+      const op = `patch ServiceAccount ${namespace}/${name}`;
+      const metadata: { annotations: Record<string, string>; labels?: Record<string, string> } = { annotations: { ...annotations } };
+      if (Object.keys(labels).length) metadata.labels = { ...labels };
+      const patched = await call(op, () =>
+        api.core.patchNamespacedServiceAccount({ name, namespace, body: { metadata }, fieldManager: FIELD_MANAGER }, mergePatch),
+      );
+      return saState(patched, namespace, name);
+    },
+
+    async listPodsUsingServiceAccount(namespace, serviceAccount) {
+      const op = `list pods in ${namespace}`;
+      const pods: PodRef[] = [];
+      let cont: string | undefined;
+      do {
+        const page: V1PodList = await call(op, () =>
+          api.core.listNamespacedPod({ namespace, fieldSelector: `spec.serviceAccountName=${serviceAccount}`, limit: 500, _continue: cont }),
+        );
+        for (const p of page.items) {
+          // Filter here too: the field selector is advisory for anything but a real API server.
+          if ((p.spec?.serviceAccountName ?? 'default') !== serviceAccount) continue;
+          const phase = p.status?.phase ?? 'Unknown';
+          if (FINISHED.has(phase)) continue;
+          const owner = p.metadata?.ownerReferences?.find((o) => o.controller) ?? p.metadata?.ownerReferences?.[0];
+          pods.push({
+            name: p.metadata?.name ?? '',
+            phase,
+            usesWorkloadIdentity: p.metadata?.labels?.['azure.workload.identity/use'] === 'true',
+            owner: owner ? `${owner.kind}/${owner.name}` : undefined,
+          });
+        }
+        cont = page.metadata?._continue || undefined;
+      } while (cont);
+      return pods.sort((a, b) => a.name.localeCompare(b.name));
+    },
+
+    async readNamespace(name) {
+      try {
+        const ns = await api.core.readNamespace({ name });
+        return { name, phase: ns.status?.phase ?? 'Active', labels: strings(ns.metadata?.labels) };
+      } catch (err) {
+        const e = toKubeApiError(`read namespace ${name}`, err);
+        if (e.status === 404) return undefined;
+        throw e;
+      }
+    },
+
+    async selfSubjectAccessReview(q) {
+      const what = `${q.verb} ${q.resource}${q.subresource ? `/${q.subresource}` : ''}${q.namespace ? ` in ${q.namespace}` : ''}`;
+      const review = await call(`check access (${what})`, () =>
+        api.authz.createSelfSubjectAccessReview({
+          body: {
+            apiVersion: 'authorization.k8s.io/v1',
+            kind: 'SelfSubjectAccessReview',
+            spec: {
+              resourceAttributes: {
+                verb: q.verb,
+                resource: q.resource,
+                group: q.group ?? '',
+                subresource: q.subresource,
+                namespace: q.namespace,
+              },
+            },
+          },
+        }),
+      );
+      return { allowed: review.status?.allowed === true && review.status?.denied !== true, reason: review.status?.reason || undefined };
+    },
+
+    async listMutatingWebhookConfigurations() {
+      const out: WebhookRegistration[] = [];
+      let cont: string | undefined;
+      do {
+        const page: V1MutatingWebhookConfigurationList = await call('list mutatingwebhookconfigurations', () =>
+          api.admission.listMutatingWebhookConfiguration({ limit: 500, _continue: cont }),
+        );
+        for (const c of page.items) {
+          const configuration = c.metadata?.name ?? '';
+          const labels = strings(c.metadata?.labels);
+          const hooks = c.webhooks ?? [];
+          if (!hooks.length) out.push({ configuration, webhook: '', labels });
+          for (const w of hooks) {
+            out.push({
+              configuration,
+              webhook: w.name,
+              serviceNamespace: w.clientConfig?.service?.namespace,
+              serviceName: w.clientConfig?.service?.name,
+              failurePolicy: w.failurePolicy,
+              labels,
+            });
+          }
+        }
+        cont = page.metadata?._continue || undefined;
+      } while (cont);
+      return out;
+    },
+
+    async getOpenIdConfiguration() {
+      const raw: unknown = await call('get /.well-known/openid-configuration', () => api.wellKnown.getServiceAccountIssuerOpenIDConfiguration());
+      // Typed as string by the generator, but client-node parses the JSON body first.
+      let doc: unknown = raw;
+      if (typeof raw === 'string') {
+        try {
+          doc = JSON.parse(raw);
+        } catch (err) {
+          throw new KubeApiError('get /.well-known/openid-configuration', `the API server's issuer discovery document is not JSON: ${raw.slice(0, 200)}`, 200, 'Invalid', err);
+        }
+      }
+      const d = (doc ?? {}) as { issuer?: unknown; jwks_uri?: unknown };
+      if (typeof d.issuer !== 'string') {
+        throw new KubeApiError('get /.well-known/openid-configuration', "the API server's issuer discovery document has no issuer", 200, 'Invalid');
+      }
+      return { issuer: d.issuer, jwks_uri: typeof d.jwks_uri === 'string' ? d.jwks_uri : undefined };
+    },
+
+    async dryRunCreatePod(pod) {
+      const body: V1Pod = {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: pod.name, namespace: pod.namespace, labels: { ...pod.labels }, annotations: { ...pod.annotations } },
+        spec: {
+          serviceAccountName: pod.serviceAccountName,
+          automountServiceAccountToken: false,
+          restartPolicy: 'Never',
+          nodeSelector: { 'kubernetes.io/os': 'linux' },
+          securityContext: { runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: 'RuntimeDefault' } },
+          containers: [
+            {
+              name: 'probe',
+              image: pod.image,
+              command: ['node', '-e', '0'],
+              resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '100m', memory: '64Mi' } },
+              securityContext: {
+                allowPrivilegeEscalation: false,
+                readOnlyRootFilesystem: true,
+                runAsNonRoot: true,
+                capabilities: { drop: ['ALL'] },
+              },
+            },
+          ],
+        },
+      };
+      const created = await call(`dry-run create pod in ${pod.namespace}`, () =>
+        api.core.createNamespacedPod({ namespace: pod.namespace, body, dryRun: 'All', fieldManager: FIELD_MANAGER }),
+      );
+      return {
+        containers: (created.spec?.containers ?? []).map((c) => ({
+          name: c.name,
+          env: (c.env ?? []).map((e) => ({ name: e.name, value: e.value })),
+          volumeMounts: (c.volumeMounts ?? []).map((m) => ({ name: m.name, mountPath: m.mountPath })),
+        })),
+        volumes: (created.spec?.volumes ?? []).map((v) => ({
+          name: v.name,
+          projectedTokens: (v.projected?.sources ?? [])
+            .filter((s) => s.serviceAccountToken)
+            .map((s) => ({
+              audience: s.serviceAccountToken!.audience,
+              path: s.serviceAccountToken!.path,
+              expirationSeconds: s.serviceAccountToken!.expirationSeconds,
+            })),
+        })),
+      };
+    },
+  };
+}

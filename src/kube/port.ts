@@ -1,0 +1,123 @@
+// The cluster as the planner, preflight and apply see it: a few domain operations over
+// plain data. The client-node adapter (client.ts) is the only place that knows the SDK;
+// tests may fake this interface or run the real adapter against the sandbox.
+
+export interface ServiceAccountState {
+  namespace: string;
+  name: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  resourceVersion?: string;
+}
+
+export interface ServiceAccountWrite {
+  namespace: string;
+  name: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+
+export interface PodRef {
+  name: string;
+  phase: string; // Pending | Running | Succeeded | Failed | Unknown
+  /** Label azure.workload.identity/use === "true": the webhook mutates it when it is (re)created. */
+  usesWorkloadIdentity: boolean;
+  /** The first controller owner, e.g. 'ReplicaSet/payments-api-7c9d'. */
+  owner?: string;
+}
+
+export interface NamespaceState {
+  name: string;
+  phase: string; // Active | Terminating
+  labels: Record<string, string>;
+}
+
+export interface AccessQuery {
+  verb: string;
+  resource: string; // plural, e.g. 'serviceaccounts'
+  group?: string; // '' core
+  subresource?: string; // e.g. 'log'
+  namespace?: string; // absent: cluster-wide
+}
+
+export interface AccessAnswer {
+  allowed: boolean;
+  reason?: string;
+}
+
+export interface WebhookRegistration {
+  /** The MutatingWebhookConfiguration's name. */
+  configuration: string;
+  webhook: string;
+  serviceNamespace?: string;
+  serviceName?: string;
+  failurePolicy?: string;
+  labels: Record<string, string>;
+}
+
+export interface OpenIdConfiguration {
+  issuer: string;
+  jwks_uri?: string;
+}
+
+/** The minimum of a pod we ask the API server to dry-run. */
+export interface PodManifest {
+  name: string;
+  namespace: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  serviceAccountName: string;
+  image: string;
+}
+
+/** What the admission chain made of a dry-run pod. */
+export interface DryRunPodResult {
+  containers: { name: string; env: { name: string; value?: string }[]; volumeMounts: { name: string; mountPath: string }[] }[];
+  volumes: { name: string; projectedTokens: { audience?: string; path: string; expirationSeconds?: number }[] }[];
+}
+
+export interface KubePort {
+  /** The API server URL, for messages. */
+  readonly server: string;
+  /** undefined when the ServiceAccount does not exist. */
+  readServiceAccount(namespace: string, name: string): Promise<ServiceAccountState | undefined>;
+  /** Throws KubeApiError with status 409 / reason AlreadyExists when it exists. */
+  createServiceAccount(sa: ServiceAccountWrite): Promise<ServiceAccountState>;
+  /**
+   * Merge patch of exactly these annotations and labels (fieldManager
+   * workload-identity-action): every other label, annotation, secret and imagePullSecret stays.
+   */
+  patchServiceAccountAnnotations(namespace: string, name: string, annotations: Record<string, string>, labels?: Record<string, string>): Promise<ServiceAccountState>;
+  /** Pods not yet finished (not Succeeded/Failed) whose spec.serviceAccountName is `serviceAccount`. */
+  listPodsUsingServiceAccount(namespace: string, serviceAccount: string): Promise<PodRef[]>;
+  /** undefined when the namespace does not exist. */
+  readNamespace(name: string): Promise<NamespaceState | undefined>;
+  selfSubjectAccessReview(query: AccessQuery): Promise<AccessAnswer>;
+  listMutatingWebhookConfigurations(): Promise<WebhookRegistration[]>;
+  /** GET /.well-known/openid-configuration through the API server (issuer discovery). */
+  getOpenIdConfiguration(): Promise<OpenIdConfiguration>;
+  /** Server-side dry run (dryRun=All): admission runs, nothing is stored. */
+  dryRunCreatePod(pod: PodManifest): Promise<DryRunPodResult>;
+}
+
+/** A failed Kubernetes call with the API's own reason kept (NotFound, AlreadyExists, Forbidden …). */
+export class KubeApiError extends Error {
+  readonly operation: string;
+  /** HTTP status; undefined when the server was not reached. */
+  readonly status?: number;
+  /** Status.reason from the API server, or the network error code (ECONNREFUSED …). */
+  readonly reason?: string;
+  constructor(operation: string, message: string, status: number | undefined, reason: string | undefined, cause?: unknown) {
+    super(message, { cause });
+    this.name = 'KubeApiError';
+    this.operation = operation;
+    this.status = status;
+    this.reason = reason;
+  }
+}
+
+export const isKubeApiError = (err: unknown): err is KubeApiError => err instanceof KubeApiError;
+export const isNotFound = (err: unknown): boolean => isKubeApiError(err) && err.status === 404;
+export const isAlreadyExists = (err: unknown): boolean => isKubeApiError(err) && err.status === 409 && err.reason === 'AlreadyExists';
+/** Not an answer from the API server: DNS, refused, TLS, timeout. */
+export const isUnreachable = (err: unknown): boolean => isKubeApiError(err) && err.status === undefined;

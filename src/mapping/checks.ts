@@ -1,0 +1,214 @@
+// Semantic checks, run once the file matches the schema: what a schema cannot say (references
+// between environments and bindings, uniqueness, Azure's limits). Each problem says what is
+// wrong, where, and what to write instead.
+import {
+  bindingEnvironments,
+  identityKey,
+  inheritIdentity,
+  parseIdentityResourceId,
+  RESOURCE_ID_SHAPE,
+} from './identity.ts';
+import { didYouMean } from './suggest.ts';
+import type { BindingSpec, EnvironmentSpec, Mapping, MappingProblem, SourcePosition } from './types.ts';
+
+/** Azure: at most 20 federated identity credentials per user-assigned identity. */
+export const MAX_FEDERATED_CREDENTIALS_PER_IDENTITY = 20;
+
+/** ServiceAccount annotations the action writes itself; a binding must not set them. */
+const OWNED_ANNOTATIONS: Record<string, string> = {
+  'azure.workload.identity/client-id': 'the action sets it from the identity',
+  'azure.workload.identity/tenant-id': 'the action sets it from tenantId (defaults or environment defaults)',
+  'azure.workload.identity/service-account-token-expiration': "use the binding's tokenExpiration instead",
+};
+
+export function checkMapping(mapping: Mapping): MappingProblem[] {
+  return [
+    ...checkEnvironments(mapping),
+    ...mapping.bindings.flatMap((binding, i) => checkBinding(mapping, binding, i)),
+    ...checkDuplicateBindings(mapping),
+    ...checkCredentialLimit(mapping),
+  ];
+}
+
+/** Why an issuer URL cannot work, or undefined. The URL is never rewritten: tokens carry it byte for byte. */
+export function issuerProblem(issuer: string): string | undefined {
+  if (/\s/.test(issuer)) return 'contains whitespace';
+  if (!issuer.startsWith('https://')) return 'must be an https URL (Azure federates only https issuers)';
+  let url: URL;
+  try {
+    url = new URL(issuer);
+  } catch {
+    return 'is not a valid URL';
+  }
+  if (url.hostname === '') return 'has no host';
+  // OpenID Connect Discovery 1.0 §3: the issuer has no query or fragment.
+  if (issuer.includes('?') || issuer.includes('#')) return 'must not have a query or fragment';
+  if (url.username || url.password) return 'must not contain a user name or password';
+  if (/^kubernetes\.default\.svc(\.cluster\.local)?$/i.test(url.hostname))
+    return "is the cluster's internal default: the OIDC issuer is not enabled (az aks update --enable-oidc-issuer), and Azure cannot reach it";
+  if (/\.oic\.prod-aks\.azure\.com$/i.test(url.hostname) && !issuer.endsWith('/'))
+    return "lacks the trailing '/': AKS tokens carry the issuer with it and Azure compares issuers byte for byte";
+  return undefined;
+}
+
+function checkEnvironments(mapping: Mapping): MappingProblem[] {
+  const problems: MappingProblem[] = [];
+  const declared = mapping.environments.length > 0;
+  if (declared && mapping.clusterAt)
+    problems.push({ ...mapping.clusterAt, message: "top-level 'cluster' is only for a mapping without environments; move it under each environment's 'cluster'" });
+  if (declared && mapping.issuerAt)
+    problems.push({ ...mapping.issuerAt, message: "top-level 'issuer' is only for a mapping without environments; move it under each environment's 'issuer'" });
+  if (!declared && mapping.issuer !== undefined) {
+    const why = issuerProblem(mapping.issuer);
+    if (why) problems.push({ ...(mapping.issuerAt ?? firstLine(mapping)), message: `issuer '${mapping.issuer}' ${why}` });
+  }
+  const seen = new Map<string, EnvironmentSpec>();
+  for (const env of mapping.environments) {
+    // GitHub environment names are case-insensitive, and FIC names compare case-insensitively.
+    const other = seen.get(env.name.toLowerCase());
+    if (other)
+      problems.push({ ...env.at, message: `environment '${env.name}' differs from '${other.name}' (line ${other.at.line}) only in case; GitHub treats them as one environment — rename one` });
+    seen.set(env.name.toLowerCase(), env);
+    if (!env.cluster && env.issuer === undefined)
+      problems.push({ ...env.at, message: `environment '${env.name}' needs a cluster ({ resourceGroup, name }) or an issuer URL, so the action knows which OIDC issuer the credentials trust` });
+    if (env.issuer !== undefined) {
+      const why = issuerProblem(env.issuer);
+      if (why) problems.push({ ...(env.issuerAt ?? env.at), message: `issuer '${env.issuer}' of environment '${env.name}' ${why}` });
+    }
+  }
+  return problems;
+}
+
+function checkBinding(mapping: Mapping, binding: BindingSpec, index: number): MappingProblem[] {
+  const problems: MappingProblem[] = [];
+  const label = `bindings[${index}]`;
+  const known = mapping.environments.map((e) => e.name);
+  if (binding.environments && known.length === 0) {
+    problems.push({
+      ...(binding.environmentsAt?.[0] ?? binding.at),
+      message: `${label} lists environments, but the mapping declares none; remove its 'environments' or declare them under the top-level 'environments'`,
+    });
+  } else {
+    binding.environments?.forEach((name, j) => {
+      if (known.includes(name)) return;
+      problems.push({
+        ...(binding.environmentsAt?.[j] ?? binding.at),
+        message: `${label} names environment '${name}', which the mapping does not declare${didYouMean(name, known)} (declared: ${known.join(', ')})`,
+      });
+    });
+  }
+
+  const id = binding.identity;
+  if (id.resourceId !== undefined) {
+    if (!parseIdentityResourceId(id.resourceId))
+      problems.push({ ...binding.identityAt, message: `identity '${id.resourceId}' is not a user-assigned managed identity resource ID; expected ${RESOURCE_ID_SHAPE}` });
+  } else {
+    const missing = bindingEnvironments(mapping, binding).filter((env) => inheritIdentity(mapping, binding, env).resourceGroup === undefined);
+    if (missing.length > 0) problems.push({ ...binding.identityAt, message: missingResourceGroup(id.name, missing) });
+  }
+
+  for (const [key, why] of Object.entries(OWNED_ANNOTATIONS)) {
+    if (key in binding.annotations)
+      problems.push({ ...(binding.annotationsAt?.[key] ?? binding.at), message: `${label} must not set annotation '${key}': ${why}` });
+  }
+  return problems;
+}
+
+function missingResourceGroup(name: string, envs: (EnvironmentSpec | undefined)[]): string {
+  const fix = `write identity: { name: ${name}, resourceGroup: <group> }`;
+  const named = envs.filter((e): e is EnvironmentSpec => e !== undefined);
+  if (named.length === 0) return `identity '${name}' has no resource group: ${fix}, or set defaults.resourceGroup`;
+  const list = named.map((e) => `'${e.name}'`).join(', ');
+  const envFix = named.map((e) => `environments.${e.name}.defaults.resourceGroup`).join(', ');
+  return `identity '${name}' has no resource group in environment ${list}: ${fix}, or set ${envFix} or defaults.resourceGroup`;
+}
+
+function checkDuplicateBindings(mapping: Mapping): MappingProblem[] {
+  const problems: MappingProblem[] = [];
+  const first = new Map<string, BindingSpec>();
+  mapping.bindings.forEach((binding, i) => {
+    const again: string[] = [];
+    let earlier: BindingSpec | undefined;
+    for (const env of bindingEnvironments(mapping, binding)) {
+      const key = JSON.stringify([env?.name ?? '', binding.namespace, binding.serviceAccount]);
+      const seen = first.get(key);
+      if (seen && seen !== binding) {
+        again.push(env?.name ?? '');
+        earlier ??= seen;
+      } else first.set(key, binding);
+    }
+    if (!earlier) return;
+    const inEnvs = again[0] === '' ? '' : ` in environment ${again.map((e) => `'${e}'`).join(', ')}`;
+    problems.push({
+      ...binding.at,
+      message: `bindings[${i}] binds ${binding.namespace}/${binding.serviceAccount}${inEnvs} again; it is already bound at line ${earlier.at.line} (a ServiceAccount carries one identity per environment) — remove one or narrow its 'environments'`,
+    });
+  });
+  return problems;
+}
+
+export interface DesiredCredential {
+  /** The issuer when the mapping names it, else `environment <name>` (issuer read from ARM later). */
+  issuerOrEnvironment: string;
+  environment: string; // '' when the mapping declares none
+  subject: string; // system:serviceaccount:<ns>:<sa>
+  at: SourcePosition;
+}
+
+export interface IdentityCredentials {
+  /** Lower-cased ARM resource ID ('' for a subscription not named in the mapping). */
+  identityKey: string;
+  /** As written in the mapping, for messages. */
+  identity: string;
+  credentials: DesiredCredential[];
+}
+
+/**
+ * The federated credentials the mapping wants, per identity: one per distinct
+ * (issuer or environment, subject). Environments that name the same issuer share one. The plan
+ * stage adds the credentials already in Azure (those not among these) to check the limit.
+ */
+export function desiredCredentialsPerIdentity(mapping: Mapping): Map<string, IdentityCredentials> {
+  const result = new Map<string, IdentityCredentials>();
+  for (const binding of mapping.bindings) {
+    const subject = `system:serviceaccount:${binding.namespace}:${binding.serviceAccount}`;
+    for (const env of bindingEnvironments(mapping, binding)) {
+      const resolved = inheritIdentity(mapping, binding, env);
+      const parts = resolved.resourceId === undefined ? undefined : parseIdentityResourceId(resolved.resourceId);
+      const key =
+        resolved.resourceId !== undefined && !parts
+          ? resolved.resourceId.toLowerCase()
+          : identityKey(parts ?? { name: resolved.name, resourceGroup: resolved.resourceGroup ?? '', subscriptionId: resolved.subscriptionId ?? '' });
+      const issuer = env ? env.issuer : mapping.issuer;
+      const issuerOrEnvironment = issuer ?? (env ? `environment ${env.name}` : 'default');
+      let entry = result.get(key);
+      if (!entry) {
+        entry = { identityKey: key, identity: binding.identity.resourceId ?? binding.identity.name, credentials: [] };
+        result.set(key, entry);
+      }
+      if (entry.credentials.some((c) => c.issuerOrEnvironment === issuerOrEnvironment && c.subject === subject)) continue;
+      entry.credentials.push({ issuerOrEnvironment, environment: env?.name ?? '', subject, at: binding.identityAt });
+    }
+  }
+  return result;
+}
+
+function checkCredentialLimit(mapping: Mapping): MappingProblem[] {
+  const problems: MappingProblem[] = [];
+  for (const { identity, credentials } of desiredCredentialsPerIdentity(mapping).values()) {
+    const over = credentials[MAX_FEDERATED_CREDENTIALS_PER_IDENTITY];
+    if (!over) continue;
+    const where = over.environment ? ` in environment '${over.environment}'` : '';
+    problems.push({
+      ...over.at,
+      message:
+        `identity '${identity}' would need ${credentials.length} federated credentials (one per environment, namespace and ServiceAccount); ` +
+        `Azure allows at most ${MAX_FEDERATED_CREDENTIALS_PER_IDENTITY} per identity — ${over.subject.replace('system:serviceaccount:', '').replace(':', '/')}${where} is the first over the limit; split these bindings across more identities`,
+    });
+  }
+  return problems;
+}
+
+function firstLine(mapping: Mapping): SourcePosition {
+  return { file: mapping.file, line: 1, column: 1 };
+}

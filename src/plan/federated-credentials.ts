@@ -1,0 +1,256 @@
+// The federated-credential diff: desired bindings against the FICs each identity holds now.
+// Pure: no I/O, no SDK. src/azure/plan.ts gathers the inputs, src/azure/apply.ts executes the
+// result in the order given here.
+//
+// Azure's rules it respects (DESIGN §5): issuer+subject unique per identity (a second one is
+// rejected, so an existing one under another name is adopted); exactly one audience; issuer,
+// subject and audience compared byte for byte; FIC names and resource IDs case-insensitive;
+// at most 20 FICs per identity.
+import { createHash } from 'node:crypto';
+import type { ResolvedBinding, SourcePosition } from '../mapping/types.ts';
+import { identityKey } from '../azure/ids.ts';
+import type { BindingKey, FederatedCredential, FicChange, ManagedIdentity, PreflightCheck } from './types.ts';
+
+/** Azure: "a maximum of 20 federated identity credentials can be added to an application or user-assigned managed identity". */
+export const FIC_LIMIT_PER_IDENTITY = 20;
+
+export interface FicDiffInput {
+  /** The environment being planned: only its bindings produce changes. */
+  environment: string;
+  /** This environment's issuer, byte-exact. */
+  issuer: string;
+  /**
+   * The environment's bindings. Bindings of other environments that federate to the SAME
+   * issuer may be passed too: they produce no writes, but share a FIC with ours when they
+   * bind the same ServiceAccount to the same identity (listed in its `bindings`), and
+   * protect their FICs from prune.
+   */
+  bindings: ResolvedBinding[];
+  /** Resolved identities by identityKey(resourceId); bindings whose identity is absent are skipped. */
+  identities: Map<string, ManagedIdentity>;
+  /** FICs observed per identity, by identityKey(resourceId). */
+  observed: Map<string, FederatedCredential[]>;
+  prune: boolean;
+  limit?: number;
+}
+
+export interface FicDiff {
+  changes: FicChange[];
+  checks: PreflightCheck[];
+}
+
+const sameName = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
+const sameAudiences = (a: string[], b: string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+const withoutSlash = (s: string): string => s.replace(/\/+$/, '');
+const where = (at: SourcePosition): string => `${at.file}:${at.line}`;
+
+/** One FIC we want (or that another environment wants) on one identity: one per subject. */
+interface Entry {
+  subject: string;
+  audience: string;
+  /** The name to write: the ficName of this environment's first binding. */
+  name: string;
+  /** Whether a binding of this environment needs it (else: protect and share only). */
+  own: boolean;
+  bindings: BindingKey[];
+  at: SourcePosition;
+  identityAt: SourcePosition;
+  /** Every ficName the bindings would use, lower-cased: all protected from prune. */
+  names: Set<string>;
+  claimed?: FederatedCredential;
+}
+
+const keyOf = (b: ResolvedBinding): BindingKey => ({ environment: b.environment, namespace: b.namespace, serviceAccount: b.serviceAccount, at: b.at });
+
+/** A deterministic second name when ours is held by a FIC another binding of ours adopted. */
+export function alternateName(name: string, identity: ManagedIdentity, subject: string): string {
+  const hash = createHash('sha256').update(`${identityKey(identity.resourceId)}\n${subject}`).digest('hex').slice(0, 8);
+  return `${name.slice(0, 120 - 9)}-${hash}`;
+}
+
+function drift(current: FederatedCredential, desired: FederatedCredential): string {
+  const parts: string[] = [];
+  if (current.issuer !== desired.issuer) parts.push(`issuer '${current.issuer}' → '${desired.issuer}'`);
+  if (current.subject !== desired.subject) parts.push(`subject '${current.subject}' → '${desired.subject}'`);
+  if (!sameAudiences(current.audiences, desired.audiences)) parts.push(`audiences [${current.audiences.join(', ')}] → [${desired.audiences.join(', ')}]`);
+  return parts.join('; ');
+}
+
+function entriesFor(bindings: ResolvedBinding[], environment: string, checks: PreflightCheck[], identity: ManagedIdentity): Entry[] {
+  const bySubject = new Map<string, Entry>();
+  // This environment's bindings first, so that they name the shared FIC.
+  const ordered = [...bindings.filter((b) => b.environment === environment), ...bindings.filter((b) => b.environment !== environment)];
+  for (const b of ordered) {
+    const own = b.environment === environment;
+    const entry = bySubject.get(b.subject);
+    if (!entry) {
+      bySubject.set(b.subject, { subject: b.subject, audience: b.audience, name: b.ficName, own, bindings: [keyOf(b)], at: b.at, identityAt: b.identityAt, names: new Set([b.ficName.toLowerCase()]) });
+      continue;
+    }
+    if (entry.audience !== b.audience) {
+      // Azure holds one FIC per issuer+subject: two audiences for one ServiceAccount cannot coexist.
+      checks.push({
+        name: 'federated-credential-audience',
+        ok: false,
+        severity: own || entry.own ? 'error' : 'warning',
+        detail:
+          `Bindings at ${where(entry.at)} and ${where(b.at)} federate ${b.subject} to identity '${identity.name}' through the same issuer ` +
+          `with different audiences ('${entry.audience}', '${b.audience}'); Azure keeps one credential per issuer and subject.`,
+        fix: 'Use the same audience for both (the default is api://AzureADTokenExchange), or bind them to different identities.',
+        at: b.at,
+      });
+      continue;
+    }
+    entry.own ||= own;
+    entry.bindings.push(keyOf(b));
+    entry.names.add(b.ficName.toLowerCase());
+  }
+  return [...bySubject.values()];
+}
+
+function diffIdentity(
+  identity: ManagedIdentity,
+  bindings: ResolvedBinding[],
+  observed: FederatedCredential[],
+  input: FicDiffInput,
+  checks: PreflightCheck[],
+): FicChange[] {
+  const { issuer, environment } = input;
+  const limit = input.limit ?? FIC_LIMIT_PER_IDENTITY;
+  const entries = entriesFor(bindings, environment, checks, identity);
+  const claimed = new Set<FederatedCredential>();
+  const kept: FicChange[] = []; // adopt / unchanged
+  const updates: FicChange[] = [];
+  const creates: FicChange[] = [];
+  const createdFor: Entry[] = [];
+  const deletes: FicChange[] = [];
+  const desiredOf = (e: Entry, name: string): FederatedCredential => ({ name, issuer, subject: e.subject, audiences: [e.audience] });
+  const base = (e: Entry) => ({ kind: 'federated-credential' as const, identity, bindings: e.bindings });
+
+  // 1. Issuer+subject matches first: Azure allows one per identity, so whatever holds ours
+  //    (under our name or another) is the one to keep. This also resolves a name clash: our
+  //    name held by a FIC of another issuer/subject while another FIC holds ours → adopt that one.
+  for (const e of entries) {
+    const match =
+      observed.find((f) => !claimed.has(f) && f.issuer === issuer && f.subject === e.subject && sameName(f.name, e.name)) ??
+      observed.find((f) => !claimed.has(f) && f.issuer === issuer && f.subject === e.subject);
+    if (!match) continue;
+    claimed.add(match);
+    e.claimed = match;
+    if (!e.own) continue; // another environment's credential: keep it, write nothing
+    const desired = desiredOf(e, match.name);
+    if (!sameAudiences(match.audiences, desired.audiences)) {
+      updates.push({ ...base(e), action: 'update', name: match.name, desired, current: match, reason: `audience drift: ${drift(match, desired)}` });
+    } else if (sameName(match.name, e.name)) {
+      kept.push({ ...base(e), action: 'unchanged', name: match.name, desired, current: match, reason: 'up to date' });
+    } else {
+      kept.push({
+        ...base(e),
+        action: 'adopt',
+        name: match.name,
+        desired,
+        current: match,
+        reason: `already exists as '${match.name}' with the same issuer, subject and audience (made by hand or by another environment): adopted, not duplicated`,
+      });
+    }
+  }
+
+  // 2. Our name, held by a FIC nobody claimed: the same credential with drifted issuer/subject
+  //    (e.g. the cluster was recreated with a new issuer) → update it in place.
+  // 3. Otherwise create; if our name is held by a FIC that another binding adopted in step 1,
+  //    create under a deterministic second name rather than overwrite it.
+  for (const e of entries) {
+    if (e.claimed || !e.own) continue;
+    const holder = observed.find((f) => sameName(f.name, e.name));
+    if (holder && !claimed.has(holder)) {
+      claimed.add(holder);
+      const desired = desiredOf(e, holder.name);
+      updates.push({ ...base(e), action: 'update', name: holder.name, desired, current: holder, reason: `drift: ${drift(holder, desired)}` });
+      continue;
+    }
+    const name = holder ? alternateName(e.name, identity, e.subject) : e.name;
+    const reason = holder
+      ? `no credential for ${e.subject} from this issuer; the name '${e.name}' is held by '${holder.subject}', which another binding uses, so it is created as '${name}'`
+      : `no credential for ${e.subject} from this issuer`;
+    creates.push({ ...base(e), action: 'create', name, desired: desiredOf(e, name), reason });
+    createdFor.push(e);
+  }
+
+  // 4. Prune: only FICs federated to THIS issuer (byte-exact) that no binding names or uses.
+  //    Other issuers (other clusters, GitHub, other tenants' apps) are never touched.
+  const protectedNames = new Set(entries.flatMap((e) => [...e.names]));
+  for (const f of observed) {
+    if (claimed.has(f)) continue;
+    if (f.issuer !== issuer) {
+      if (withoutSlash(f.issuer) === withoutSlash(issuer)) {
+        checks.push({
+          name: 'federated-credential-issuer-slash',
+          ok: false,
+          severity: 'warning',
+          detail: `Federated credential '${f.name}' on identity '${identity.name}' has issuer '${f.issuer}', which differs from this cluster's '${issuer}' only by the trailing slash: tokens never match it (AADSTS700211).`,
+          fix: `Delete it: az identity federated-credential delete -g ${identity.resourceGroup} --identity-name ${identity.name} --name ${f.name}`,
+        });
+      }
+      continue;
+    }
+    if (protectedNames.has(f.name.toLowerCase()) || !input.prune) continue;
+    deletes.push({
+      kind: 'federated-credential',
+      action: 'delete',
+      identity,
+      name: f.name,
+      current: f,
+      bindings: [],
+      reason: `federated to this issuer (subject ${f.subject}) but no binding names it; prune is on`,
+    });
+  }
+
+  // 5. The 20-per-identity limit, with what exists now.
+  const after = observed.length + creates.length - deletes.length;
+  if (after > limit) {
+    // Point at the first binding that does not fit: the mapping line to change.
+    const firstOver = createdFor[Math.max(0, createdFor.length - (after - limit))];
+    checks.push({
+      name: 'federated-credential-limit',
+      ok: false,
+      severity: 'error',
+      detail:
+        `Identity '${identity.name}' would hold ${after} federated credentials (${observed.length} now, ${creates.length} to create, ` +
+        `${deletes.length} to delete); Azure allows ${limit} per identity.`,
+      fix:
+        'Bind some of these ServiceAccounts to another identity, or delete credentials it no longer needs ' +
+        '(prune: true deletes those federated to this issuer that the mapping no longer names).',
+      ...(firstOver ? { at: firstOver.identityAt } : {}),
+    });
+  }
+
+  // Write order within the identity (apply keeps it). Creates before deletes when there is
+  // room: a run that fails halfway then never leaves the identity with fewer credentials than
+  // before. When the creates only fit after the deletes (near the 20 limit), deletes go first,
+  // or the first create past 20 would be refused; that is safe because a delete here is by
+  // construction a FIC that no binding of the mapping uses (prune) — deleting it is the user's
+  // intent whatever happens to the creates. Updates change no count and go first.
+  const tight = observed.length + creates.length > limit;
+  return tight ? [...deletes, ...updates, ...creates, ...kept] : [...updates, ...creates, ...deletes, ...kept];
+}
+
+export function diffFederatedCredentials(input: FicDiffInput): FicDiff {
+  const checks: PreflightCheck[] = [];
+  const changes: FicChange[] = [];
+  const byIdentity = new Map<string, ResolvedBinding[]>();
+  for (const b of input.bindings) {
+    const key = identityKey(b.identity.resourceId);
+    const list = byIdentity.get(key);
+    if (list) list.push(b);
+    else byIdentity.set(key, [b]);
+  }
+  for (const [key, bindings] of byIdentity) {
+    // Identities only other environments use are theirs to plan.
+    if (!bindings.some((b) => b.environment === input.environment)) continue;
+    const identity = input.identities.get(key);
+    const observed = input.observed.get(key);
+    if (!identity || !observed) continue; // reported by resolve/plan
+    changes.push(...diffIdentity(identity, bindings, observed, input, checks));
+  }
+  return { changes, checks };
+}
