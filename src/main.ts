@@ -1,11 +1,15 @@
 // Entry point: read inputs once, run the pipeline, turn its report into annotations,
 // a job summary and outputs. Any thrown error becomes one readable failure line.
 import * as core from '@actions/core';
-import { runCleanups } from './cleanup.ts';
+import { createAzureCredential } from './azure/credential.ts';
+import { createArmPort } from './azure/port.ts';
+import { onCleanup, runCleanups } from './cleanup.ts';
+import { createKubePort, KUBECONFIG_STATE_KEY, loadKubeConfig } from './kube/client.ts';
+import type { Ports } from './plan/environment.ts';
 import { runPipeline } from './pipeline.ts';
 import { renderMarkdown } from './report/markdown.ts';
 import { toResultJson, countChanges, allVerified } from './report/outputs.ts';
-import { InputError, parseSettings } from './settings.ts';
+import { InputError, parseSettings, type Settings } from './settings.ts';
 
 function handleSignals(): void {
   // A cancelled workflow sends SIGINT then SIGTERM: clean up before the runner kills us.
@@ -17,13 +21,24 @@ function handleSignals(): void {
   }
 }
 
+function connect(settings: Settings): Ports {
+  const credential = createAzureCredential(settings.azure, (audience) => core.getIDToken(audience));
+  const kube = loadKubeConfig(settings);
+  if (kube.tempFile) {
+    core.saveState(KUBECONFIG_STATE_KEY, kube.tempFile); // the post step removes it if we die
+    onCleanup('temporary kubeconfig', () => kube.cleanup());
+  }
+  core.info(`Kubernetes: ${kube.source.kind} (${kube.kc.getCurrentCluster()?.server ?? 'no server'}); Azure: ${settings.azure.armEndpoint}`);
+  return { azure: createArmPort(credential, { armEndpoint: settings.azure.armEndpoint }), kube: createKubePort(kube.kc) };
+}
+
 export async function run(): Promise<void> {
   handleSignals();
   try {
     const settings = parseSettings((name) => core.getInput(name));
     if (settings.githubToken) core.setSecret(settings.githubToken);
     const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
-    const report = await runPipeline({ settings, workspace, log: (m) => core.info(m) });
+    const report = await runPipeline({ settings, workspace, log: (m) => core.info(m), connect: async () => connect(settings) });
 
     for (const p of report.problems) {
       core.error(p.message, { title: 'Workload Identity mapping', file: p.file, startLine: p.line, startColumn: p.column });

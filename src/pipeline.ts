@@ -4,6 +4,9 @@
 import { isAbsolute, relative, resolve } from 'node:path';
 import { loadMapping, resolveBindings, selectEnvironment } from './mapping/index.ts';
 import type { Mapping, ResolvedBinding } from './mapping/types.ts';
+import { applyPlan } from './apply.ts';
+import { blockingChecks, planEnvironment, type Ports } from './plan/environment.ts';
+import { isChange } from './plan/types.ts';
 import type { RunReport } from './report/model.ts';
 import type { Settings } from './settings.ts';
 
@@ -12,6 +15,8 @@ export interface RunEnvironment {
   /** GITHUB_WORKSPACE: relative paths (mapping file, annotations) are relative to it. */
   workspace: string;
   log: (message: string) => void;
+  /** Logs in to Azure and opens the cluster; only called by modes that need them. */
+  connect: () => Promise<Ports>;
 }
 
 export function displayPath(workspace: string, file: string): string {
@@ -66,6 +71,38 @@ export async function runPipeline(run: RunEnvironment): Promise<RunReport> {
   const mapping = await loadStage(run, report);
   if (!mapping || settings.mode === 'validate') return report;
 
-  report.failures.push(`mode '${settings.mode}' is not implemented yet in this version of the action`);
+  if (settings.mode === 'verify') {
+    report.failures.push("mode 'verify' is not implemented yet in this version of the action");
+    return report;
+  }
+  const ports = await run.connect();
+  const plan = await planEnvironment(
+    {
+      mapping,
+      environment: settings.environment,
+      mode: settings.mode,
+      verify: settings.verify,
+      prune: settings.prune,
+      concurrency: settings.concurrency,
+      subscriptionId: settings.azure.subscriptionId,
+    },
+    ports,
+  );
+  report.plan = plan;
+  const blocking = blockingChecks(plan);
+  if (blocking.length) {
+    report.failures.push(`${blocking.length} preflight check(s) failed: ${blocking.map((c) => c.name).join(', ')}` + (settings.mode === 'apply' ? '; nothing was applied' : ''));
+    return report;
+  }
+  const pending = [...plan.federatedCredentials, ...plan.serviceAccounts].filter(isChange).length;
+  if (settings.mode === 'plan') {
+    if (settings.failOnChanges && pending) report.failures.push(`${pending} change(s) pending and fail-on-changes is set: the cluster or Azure drifted from the mapping`);
+    return report;
+  }
+
+  report.applied = await applyPlan(plan, ports, { concurrency: settings.concurrency, log: run.log });
+  const failed = report.applied.filter((a) => !a.ok);
+  if (failed.length) report.failures.push(`${failed.length} of ${report.applied.length} write(s) failed; the others were applied`);
+  if (settings.verify) report.notes.push('Verification pods are not part of this version yet: set verify: false to silence this note.');
   return report;
 }

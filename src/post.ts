@@ -2,9 +2,10 @@
 // main step may have left behind (verification pods by run label, a temp kubeconfig).
 import * as core from '@actions/core';
 import { rmSync } from 'node:fs';
+import { KUBECONFIG_STATE_KEY } from './kube/client.ts';
 
 export function runPost(): void {
-  const kubeconfig = core.getState('kubeconfig-file');
+  const kubeconfig = core.getState(KUBECONFIG_STATE_KEY);
   if (kubeconfig) {
     rmSync(kubeconfig, { force: true });
     core.info(`Removed the temporary kubeconfig ${kubeconfig}`);

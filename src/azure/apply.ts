@@ -36,8 +36,11 @@ export async function applyFederatedCredentials(changes: FicChange[], port: Azur
 
   const results = new Map<number, AppliedChange>();
   const limit = pLimit(Math.max(1, opts.concurrency));
+  // Longest chains first: when there are more identities than `concurrency`, starting the
+  // long chains early keeps the wall time close to the longest chain (LPT scheduling).
+  const ordered = [...chains.values()].sort((a, b) => b.length - a.length);
   await Promise.all(
-    [...chains.values()].map((chain) =>
+    ordered.map((chain) =>
       limit(async () => {
         // Serial within the identity, and a failed write does not stop the next ones: they
         // are independent credentials, and the report lists each failure with its code.

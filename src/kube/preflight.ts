@@ -4,7 +4,7 @@
 // server-side dry run, which stores nothing).
 import { randomBytes } from 'node:crypto';
 import pLimit from 'p-limit';
-import { stringify } from 'yaml';
+import { Document, isScalar, isSeq, visit } from 'yaml';
 import type { ResolvedBinding, SourcePosition } from '../mapping/types.ts';
 import { DEFAULT_AUDIENCE } from '../mapping/types.ts';
 import type { PreflightCheck, Severity } from '../plan/types.ts';
@@ -111,7 +111,18 @@ export function rbacSnippet(missing: Missing[]): string {
       },
     );
   }
-  return docs.map((d) => stringify(d, { lineWidth: 0 }).trimEnd()).join('\n---\n');
+  return docs.map(toYaml).join('\n---\n');
+}
+
+/** Lists of plain values in flow style (`verbs: [create, patch]`), as RBAC examples are written. */
+function toYaml(value: unknown): string {
+  const doc = new Document(value);
+  visit(doc, {
+    Seq(_, node) {
+      if (isSeq(node) && node.items.every((i) => isScalar(i))) node.flow = true;
+    },
+  });
+  return doc.toString({ lineWidth: 0, flowCollectionPadding: false }).trimEnd();
 }
 
 /** Where exactly two issuer URLs differ, in words. They are compared byte for byte (DESIGN §5). */

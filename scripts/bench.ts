@@ -1,0 +1,221 @@
+// npm run bench: how fast the Azure stage writes federated credentials, on the sandbox with
+// ARM latency injected (50 ms per read, 200 ms per write, plus the emulator's 30 ms write
+// hold), 200 bindings over 20 identities. It measures, from the sandbox's call log:
+//   wall          the apply phase, start to end
+//   critical path the longest per-identity chain of writes (sum of that identity's write
+//                 durations): Azure serializes FIC writes per identity, so no schedule can
+//                 beat it
+//   serial        the same 200 creates one at a time, as an `az identity
+//                 federated-credential create` loop would do them
+// and prints a table plus one `BENCH {json}` line per scenario. Targets (issue 4):
+// wall ≤ 1.3 × critical path, serial ≥ 10 × wall, and 0 writes on an immediate re-run.
+import tls from 'node:tls';
+import { applyFederatedCredentials } from '../src/azure/apply.ts';
+import { createAzureCredential } from '../src/azure/credential.ts';
+import { resolveIssuer } from '../src/azure/issuer.ts';
+import { planFederatedCredentials } from '../src/azure/plan.ts';
+import { createArmPort, type AzurePort } from '../src/azure/port.ts';
+import { parseMapping, resolveBindings, selectEnvironment } from '../src/mapping/index.ts';
+import type { ResolvedBinding } from '../src/mapping/types.ts';
+import type { FicChange } from '../src/plan/types.ts';
+import { startSandboxCore, type SandboxCore } from '../test/sandbox/sandbox.ts';
+import type { CallRecord } from '../test/sandbox/http.ts';
+
+const IDENTITIES = 20;
+const PER_IDENTITY = 10;
+const BINDINGS = IDENTITIES * PER_IDENTITY;
+const LATENCY = { readMs: 50, writeMs: 200 };
+
+type Sandbox = SandboxCore<undefined>;
+
+function mappingText(subscriptionId: string, tenantId: string): string {
+  const lines = [
+    'version: 1',
+    'defaults:',
+    `  tenantId: ${tenantId}`,
+    `  subscriptionId: ${subscriptionId}`,
+    '  resourceGroup: rg-identities',
+    'environments:',
+    '  bench:',
+    '    cluster: { resourceGroup: rg-aks, name: aks-bench }',
+    'bindings:',
+  ];
+  for (let i = 0; i < IDENTITIES; i++) {
+    for (let j = 0; j < PER_IDENTITY; j++) {
+      lines.push(`  - namespace: team-${String(i).padStart(2, '0')}`, `    serviceAccount: app-${j}`, `    identity: id-${String(i).padStart(2, '0')}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+function callKind(c: CallRecord): string {
+  if (c.service !== 'arm') return `${c.service} ${c.method}`;
+  const p = c.path.split('?')[0]!.toLowerCase();
+  if (/\/federatedidentitycredentials\/[^/]+$/.test(p)) return `${c.method} fic`;
+  if (/\/federatedidentitycredentials\/?$/.test(p)) return `${c.method} fic-list`;
+  if (/\/userassignedidentities\/[^/]+$/.test(p)) return `${c.method} identity`;
+  if (/\/managedclusters\/[^/]+$/.test(p)) return `${c.method} cluster`;
+  return `${c.method} arm-other`;
+}
+
+const isWrite = (c: CallRecord): boolean => c.service === 'arm' && !['GET', 'HEAD'].includes(c.method);
+
+function countKinds(calls: CallRecord[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const c of calls) out[callKind(c)] = (out[callKind(c)] ?? 0) + 1;
+  return Object.fromEntries(Object.entries(out).sort());
+}
+
+/** Longest per-identity chain of writes: the sum of that identity's write durations. */
+function criticalPath(calls: CallRecord[]): number {
+  const perIdentity = new Map<string, number>();
+  for (const c of calls.filter(isWrite)) {
+    const id = /\/userassignedidentities\/([^/?]+)/i.exec(c.path)?.[1]?.toLowerCase() ?? '?';
+    perIdentity.set(id, (perIdentity.get(id) ?? 0) + (c.end - c.start));
+  }
+  return Math.max(0, ...perIdentity.values());
+}
+
+const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 50));
+
+interface Stage {
+  port: AzurePort;
+  bindings: ResolvedBinding[];
+  cluster: { resourceGroup: string; name: string };
+  at: { file: string; line: number; column: number };
+}
+
+async function plan(sb: Sandbox, stage: Stage, concurrency: number): Promise<FicChange[]> {
+  const issuer = await resolveIssuer({ cluster: stage.cluster, at: stage.at }, stage.port, sb.subscriptionId);
+  if (!issuer.issuer) throw new Error(`issuer: ${issuer.checks.map((c) => c.detail).join('; ')}`);
+  const result = await planFederatedCredentials({ bindings: stage.bindings, issuer: issuer.issuer, environment: 'bench', prune: false, concurrency }, stage.port);
+  const errors = result.checks.filter((c) => !c.ok && c.severity === 'error');
+  if (errors.length) throw new Error(`plan: ${errors.map((c) => c.detail).join('; ')}`);
+  return result.changes;
+}
+
+function clearFics(sb: Sandbox): void {
+  for (const identity of sb.state.identities) identity.fics = [];
+}
+
+interface Measured {
+  scenario: string;
+  concurrency: number;
+  planMs: number;
+  wallMs: number;
+  criticalMs: number;
+  calls: Record<string, number>;
+  rerunWrites: number;
+  failed: number;
+}
+
+async function measure(sb: Sandbox, stage: Stage, scenario: string, concurrency: number): Promise<Measured> {
+  clearFics(sb);
+  sb.log.reset();
+  const t0 = performance.now();
+  const changes = await plan(sb, stage, concurrency);
+  const t1 = performance.now();
+  const applied = await applyFederatedCredentials(changes, stage.port, { concurrency });
+  const t2 = performance.now();
+  await settle();
+  const calls = [...sb.log.calls];
+  const failed = applied.filter((a) => !a.ok).length;
+
+  sb.log.reset();
+  const again = await plan(sb, stage, concurrency);
+  await applyFederatedCredentials(again, stage.port, { concurrency });
+  await settle();
+  const rerunWrites = sb.log.calls.filter(isWrite).length;
+
+  return { scenario, concurrency, planMs: t1 - t0, wallMs: t2 - t1, criticalMs: criticalPath(calls), calls: countKinds(calls), rerunWrites, failed };
+}
+
+/** One write at a time, no plan: what a shell loop over `az identity federated-credential create` does. */
+async function serialBaseline(sb: Sandbox, stage: Stage): Promise<number> {
+  clearFics(sb);
+  const changes = await plan(sb, stage, 8);
+  clearFics(sb);
+  sb.log.reset();
+  const t0 = performance.now();
+  for (const c of changes) if (c.desired) await stage.port.putFederatedCredential(c.identity, c.desired);
+  return performance.now() - t0;
+}
+
+async function main(): Promise<void> {
+  const sb = await startSandboxCore<undefined>({
+    scenario: {
+      name: 'bench',
+      resourceGroups: ['rg-identities'],
+      identities: Array.from({ length: IDENTITIES }, (_, i) => ({ name: `id-${String(i).padStart(2, '0')}` })),
+      clusters: [{ name: 'aks-bench', resourceGroup: 'rg-aks' }],
+      github: { event: 'deployment', environment: 'bench' },
+    },
+  });
+  try {
+    // NODE_EXTRA_CA_CERTS is read at process start; the CA exists only now (see test/azure/sandbox-helpers.ts).
+    tls.setDefaultCACertificates([...tls.getCACertificates('default'), sb.tls.caPem]);
+    const settings = { clientId: sb.loginApp.clientId, tenantId: sb.tenantId, subscriptionId: sb.subscriptionId, cloud: 'AzureCloud' as const, armEndpoint: sb.urls.arm, authorityHost: sb.urls.entra };
+    const getIdToken = async (audience: string): Promise<string> => {
+      const res = await fetch(`${sb.env.ACTIONS_ID_TOKEN_REQUEST_URL}&audience=${encodeURIComponent(audience)}`, { headers: { authorization: `Bearer ${sb.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN}` } });
+      return ((await res.json()) as { value: string }).value;
+    };
+    const credential = createAzureCredential(settings, getIdToken);
+    const port = createArmPort(credential, { armEndpoint: sb.urls.arm });
+
+    const loaded = parseMapping(mappingText(sb.subscriptionId, sb.tenantId), 'bench.yaml');
+    if (!loaded.mapping) throw new Error(loaded.problems.map((p) => `${p.line}: ${p.message}`).join('\n'));
+    const env = selectEnvironment(loaded.mapping, 'bench').spec!;
+    const bindings = resolveBindings(loaded.mapping, 'bench');
+    const stage: Stage = { port, bindings, cluster: env.cluster!, at: env.at };
+
+    // Warm up outside the measurement: login (one token per run) and TLS connections.
+    await plan(sb, stage, IDENTITIES);
+
+    sb.faults.latency.arm = { ...LATENCY };
+    const parallel = await measure(sb, stage, 'fic-apply', IDENTITIES);
+    const defaults = await measure(sb, stage, 'fic-apply-concurrency-8', 8);
+    const serialMs = await serialBaseline(sb, stage);
+
+    const rows = [parallel, defaults].map((m) => ({
+      scenario: m.scenario,
+      concurrency: m.concurrency,
+      'plan ms': Math.round(m.planMs),
+      'wall ms': Math.round(m.wallMs),
+      'critical path ms': Math.round(m.criticalMs),
+      'wall / critical': +(m.wallMs / m.criticalMs).toFixed(2),
+      'serial ms': Math.round(serialMs),
+      'serial / wall': +(serialMs / m.wallMs).toFixed(1),
+      'rerun writes': m.rerunWrites,
+      failed: m.failed,
+    }));
+    console.log(`\nFederated credentials: ${BINDINGS} bindings over ${IDENTITIES} identities, ARM latency ${LATENCY.readMs} ms/read, ${LATENCY.writeMs} ms/write (+30 ms write hold)\n`);
+    console.table(rows);
+    console.log('\nCalls by kind (fic-apply, plan + apply):');
+    console.table(parallel.calls);
+    for (const m of [parallel, defaults]) {
+      console.log(
+        `BENCH ${JSON.stringify({
+          scenario: m.scenario,
+          bindings: BINDINGS,
+          identities: IDENTITIES,
+          concurrency: m.concurrency,
+          plan_ms: Math.round(m.planMs),
+          wall_ms: Math.round(m.wallMs),
+          critical_path_ms: Math.round(m.criticalMs),
+          wall_over_critical: +(m.wallMs / m.criticalMs).toFixed(3),
+          serial_ms: Math.round(serialMs),
+          serial_over_wall: +(serialMs / m.wallMs).toFixed(2),
+          calls: m.calls,
+          rerun_writes: m.rerunWrites,
+        })}`,
+      );
+    }
+    const ok = parallel.wallMs <= 1.3 * parallel.criticalMs && serialMs >= 10 * parallel.wallMs && parallel.rerunWrites === 0 && parallel.failed === 0;
+    console.log(ok ? '\nfic-apply meets the targets (wall ≤ 1.3 × critical path, serial ≥ 10 × wall, 0 re-run writes).' : '\nfic-apply MISSES a target.');
+    process.exitCode = ok ? 0 : 1;
+  } finally {
+    await sb.stop();
+  }
+}
+
+await main();

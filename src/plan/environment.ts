@@ -1,0 +1,92 @@
+// Plan one environment: resolve its issuer, observe Azure (identities, FICs) and the
+// cluster (preflight, ServiceAccounts), and diff. Reads only — `mode: plan` is safe on a
+// pull request. The result is plain data (types.ts) for the report and for apply.
+import type { AzurePort } from '../azure/port.ts';
+import { resolveIssuer } from '../azure/issuer.ts';
+import { planFederatedCredentials } from '../azure/plan.ts';
+import { identityKey } from '../azure/ids.ts';
+import type { KubePort } from '../kube/port.ts';
+import { preflight } from '../kube/preflight.ts';
+import { planServiceAccounts } from '../kube/plan.ts';
+import { resolveBindings } from '../mapping/index.ts';
+import type { ClusterRef, Mapping, ResolvedBinding, SourcePosition } from '../mapping/types.ts';
+import type { Plan } from './types.ts';
+
+export interface PlanInput {
+  mapping: Mapping;
+  environment: string; // '' when the mapping declares none
+  mode: 'plan' | 'apply' | 'verify';
+  verify: boolean;
+  prune: boolean;
+  concurrency: number;
+  subscriptionId: string; // the azure-subscription-id input, fallback for the mapping
+}
+
+export interface Ports {
+  azure: AzurePort;
+  kube: KubePort;
+}
+
+interface IssuerSource {
+  cluster?: ClusterRef;
+  issuer?: string;
+  at: SourcePosition;
+}
+
+function issuerSource(mapping: Mapping, environment: string): IssuerSource {
+  const spec = mapping.environments.find((e) => e.name === environment);
+  if (spec) return { cluster: spec.cluster, issuer: spec.issuer, at: spec.at };
+  return { cluster: mapping.cluster, issuer: mapping.issuer, at: mapping.clusterAt ?? mapping.issuerAt ?? { file: mapping.file, line: 1, column: 1 } };
+}
+
+const sameCluster = (a?: ClusterRef, b?: ClusterRef): boolean =>
+  !!a && !!b && a.name.toLowerCase() === b.name.toLowerCase() && a.resourceGroup.toLowerCase() === b.resourceGroup.toLowerCase();
+
+/**
+ * Bindings of other environments that federate to the same cluster: they share FICs with
+ * ours and must be protected from prune (two GitHub environments may deploy to one cluster).
+ */
+function neighbourBindings(input: PlanInput, own: IssuerSource, issuer: string): ResolvedBinding[] {
+  return input.mapping.environments
+    .filter((e) => e.name !== input.environment && (e.issuer === issuer || sameCluster(e.cluster, own.cluster)))
+    .flatMap((e) => resolveBindings(input.mapping, e.name, { subscriptionId: input.subscriptionId }));
+}
+
+export async function planEnvironment(input: PlanInput, ports: Ports): Promise<Plan> {
+  const bindings = resolveBindings(input.mapping, input.environment, { subscriptionId: input.subscriptionId });
+  const source = issuerSource(input.mapping, input.environment);
+  const resolved = await resolveIssuer(source, ports.azure, input.subscriptionId);
+  const plan: Plan = { environment: input.environment, issuer: resolved.issuer ?? '', federatedCredentials: [], serviceAccounts: [], preflight: [...resolved.checks] };
+  if (!resolved.issuer) return plan; // nothing can be federated to an unknown issuer
+
+  const [fics, cluster] = await Promise.all([
+    planFederatedCredentials(
+      {
+        bindings: [...bindings, ...neighbourBindings(input, source, resolved.issuer)],
+        issuer: resolved.issuer,
+        environment: input.environment,
+        prune: input.prune,
+        concurrency: input.concurrency,
+      },
+      ports.azure,
+    ),
+    preflight({ bindings, issuer: resolved.issuer, mode: input.mode, verify: input.verify, concurrency: input.concurrency }, ports.kube),
+  ]);
+  plan.federatedCredentials = fics.changes;
+  plan.preflight.push(...fics.checks, ...cluster);
+
+  // ServiceAccounts need each identity's client ID: only bindings whose identity resolved.
+  const clientIds = new Map([...fics.identities].map(([key, identity]) => [key, identity.clientId]));
+  // The identities' tenant from ARM, for bindings whose mapping names none.
+  const tenantId = [...fics.identities.values()][0]?.tenantId;
+  const known = bindings.filter((b) => clientIds.has(identityKey(b.identity.resourceId)));
+  const sas = await planServiceAccounts(
+    { bindings: known, clientIds, concurrency: input.concurrency, ...(tenantId ? { tenantId } : {}) },
+    ports.kube,
+  );
+  plan.serviceAccounts = sas.changes;
+  plan.preflight.push(...sas.checks);
+  return plan;
+}
+
+export const blockingChecks = (plan: Plan) => plan.preflight.filter((c) => !c.ok && c.severity === 'error');

@@ -1,0 +1,133 @@
+import { describe, expect, it } from 'vitest';
+import { applyFederatedCredentials } from '../../src/azure/apply.ts';
+import { AzureCallError, CONCURRENT_FIC_WRITES } from '../../src/azure/errors.ts';
+import { planFederatedCredentials } from '../../src/azure/plan.ts';
+import { resolveIdentities } from '../../src/azure/resolve.ts';
+import { isChange, type FicChange } from '../../src/plan/types.ts';
+import { FakePort } from './fake-port.ts';
+import { ISSUER, TENANT, binding, fic, identity, sa } from './fixtures.ts';
+
+const fast = { baseDelayMs: 1, maxDelayMs: 5 };
+
+function world(identities: number, perIdentity: number) {
+  const port = new FakePort();
+  const bindings = [];
+  for (let i = 0; i < identities; i++) {
+    port.addIdentity(identity(`id-${i}`));
+    for (let j = 0; j < perIdentity; j++) bindings.push(binding({ ns: `ns-${i}`, sa: `sa-${j}`, identity: `id-${i}` }));
+  }
+  return { port, bindings };
+}
+
+const plan = (port: FakePort, bindings: ReturnType<typeof binding>[], prune = false) =>
+  planFederatedCredentials({ bindings, issuer: ISSUER, environment: 'staging', prune, concurrency: 8 }, port);
+
+describe('plan', () => {
+  it('lists each identity once, however many bindings share it, and writes nothing', async () => {
+    const { port, bindings } = world(3, 5);
+    const { changes, checks, identities } = await plan(port, bindings);
+    expect(checks).toEqual([]);
+    expect(identities.size).toBe(3);
+    expect(changes.filter((c) => c.action === 'create')).toHaveLength(15);
+    expect(port.calls.filter((c) => c.op === 'list')).toHaveLength(3);
+    expect(port.calls.filter((c) => c.op === 'getIdentity')).toHaveLength(3);
+    expect(port.calls.filter((c) => c.op === 'put' || c.op === 'delete')).toHaveLength(0);
+  });
+
+  it('reports a missing identity with the mapping line that names it, and plans the others', async () => {
+    const { port, bindings } = world(1, 1);
+    const ghost = binding({ ns: 'orders', sa: 'api', identity: 'id-ghost' });
+    const { changes, checks } = await plan(port, [...bindings, ghost]);
+    expect(checks).toHaveLength(1);
+    expect(checks[0]).toMatchObject({ name: 'identity', ok: false, severity: 'error', at: ghost.identityAt });
+    expect(checks[0]!.detail).toContain("'id-ghost'");
+    expect(checks[0]!.detail).toContain(`${ghost.identityAt.file}:${ghost.identityAt.line}`);
+    expect(changes.map((c) => c.identity.name)).toEqual(['id-0']);
+  });
+
+  it('flags a binding whose tenant is not the identity’s', async () => {
+    const port = new FakePort();
+    port.addIdentity({ ...identity('id-a'), tenantId: '99999999-0000-0000-0000-000000000000' });
+    const b = binding({ ns: 'a', sa: 'b', identity: 'id-a' });
+    const { checks } = await resolveIdentities([b], port, { concurrency: 2 });
+    expect(checks).toMatchObject([{ name: 'identity-tenant', severity: 'error', at: b.identityAt }]);
+    expect(b.tenantId).toBe(TENANT);
+  });
+});
+
+describe('apply', () => {
+  it('writes one identity at a time and identities in parallel, and a second run writes nothing', async () => {
+    const { port, bindings } = world(4, 5);
+    port.writeMs = 20;
+    const first = await plan(port, bindings);
+    const t0 = Date.now();
+    const applied = await applyFederatedCredentials(first.changes, port, { concurrency: 4 });
+    const wall = Date.now() - t0;
+    expect(applied.every((a) => a.ok && a.attempts === 1)).toBe(true);
+    expect(applied).toHaveLength(20);
+    expect(port.maxParallelPerIdentity).toBe(1);
+    expect(port.maxParallel).toBe(4);
+    expect(wall).toBeLessThan(5 * 20 * 2.5); // ~ one chain of 5 writes, not 20 writes
+
+    port.calls.length = 0;
+    const second = await plan(port, bindings);
+    expect(second.changes.filter(isChange)).toEqual([]);
+    expect(await applyFederatedCredentials(second.changes, port, { concurrency: 4 })).toEqual([]);
+    expect(port.calls.filter((c) => c.op === 'put' || c.op === 'delete')).toHaveLength(0);
+  });
+
+  it('survives another pipeline writing the same identity (409 concurrent writes)', async () => {
+    const { port, bindings } = world(1, 2);
+    let conflicts = 2;
+    port.fail = (c) =>
+      c.op === 'put' && conflicts-- > 0
+        ? new AzureCallError('PUT', CONCURRENT_FIC_WRITES, 'Too many concurrent writes to federated identity credentials', { statusCode: 409 })
+        : undefined;
+    const { changes } = await plan(port, bindings);
+    const log: string[] = [];
+    const applied = await applyFederatedCredentials(changes, port, { concurrency: 2, retry: fast, log: (m) => log.push(m) });
+    expect(applied.map((a) => [a.ok, a.attempts])).toEqual([[true, 3], [true, 1]]);
+    expect(log.some((l) => l.includes(CONCURRENT_FIC_WRITES) && l.includes('retrying'))).toBe(true);
+  });
+
+  it('waits the Retry-After of a 429 before retrying', async () => {
+    const { port, bindings } = world(1, 1);
+    let throttled = 1;
+    port.fail = (c) => (c.op === 'put' && throttled-- > 0 ? new AzureCallError('PUT', 'TooManyRequests', 'throttled', { statusCode: 429, retryAfterMs: 120 }) : undefined);
+    const { changes } = await plan(port, bindings);
+    const t0 = Date.now();
+    const applied = await applyFederatedCredentials(changes, port, { concurrency: 1, retry: fast });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(115);
+    expect(applied[0]).toMatchObject({ ok: true, attempts: 2 });
+  });
+
+  it('keeps the error code of a write that still fails, and applies the other identities', async () => {
+    const { port, bindings } = world(3, 2);
+    port.fail = (c) => (c.op === 'put' && c.identity === 'id-1' ? new AzureCallError(`PUT on '${c.identity}'`, 'InternalServerError', 'boom', { statusCode: 500 }) : undefined);
+    const { changes } = await plan(port, bindings);
+    const applied = await applyFederatedCredentials(changes, port, { concurrency: 3, retry: { ...fast, maxAttempts: 3 } });
+    const failed = applied.filter((a) => !a.ok);
+    expect(failed).toHaveLength(2);
+    expect(failed.every((a) => a.attempts === 3 && a.error!.includes('InternalServerError') && (a.change as FicChange).identity.name === 'id-1')).toBe(true);
+    expect(applied.filter((a) => a.ok)).toHaveLength(4);
+  });
+
+  it('does not retry what retrying cannot fix (400, 403)', async () => {
+    const { port, bindings } = world(1, 1);
+    port.fail = (c) => (c.op === 'put' ? new AzureCallError('PUT', 'AuthorizationFailed', 'no', { statusCode: 403 }) : undefined);
+    const { changes } = await plan(port, bindings);
+    const applied = await applyFederatedCredentials(changes, port, { concurrency: 1, retry: fast });
+    expect(applied[0]).toMatchObject({ ok: false, attempts: 1 });
+    expect(applied[0]!.error).toContain('AuthorizationFailed');
+  });
+
+  it('deletes pruned credentials in the order the plan gives', async () => {
+    const port = new FakePort();
+    const id = identity('id-a');
+    port.addIdentity(id, [fic('stale', sa('x', 'old'))]);
+    const b = binding({ ns: 'x', sa: 'new', identity: 'id-a' });
+    const { changes } = await plan(port, [b], true);
+    await applyFederatedCredentials(changes, port, { concurrency: 1 });
+    expect(port.calls.filter((c) => c.op === 'put' || c.op === 'delete').map((c) => `${c.op} ${c.name}`)).toEqual(['put staging-x-new', 'delete stale']);
+  });
+});

@@ -1,0 +1,328 @@
+// The Azure stage against the sandbox: a mapping file as the user writes it, the real SDKs,
+// the action's GitHub OIDC login, ARM's paging, limits, 409s and 429s as the emulator serves them.
+import { afterEach, describe, expect, it } from 'vitest';
+import { applyFederatedCredentials } from '../../src/azure/apply.ts';
+import { AzureLoginError, createAzureCredential } from '../../src/azure/credential.ts';
+import { CONCURRENT_FIC_WRITES } from '../../src/azure/errors.ts';
+import { resolveIssuer } from '../../src/azure/issuer.ts';
+import { planFederatedCredentials, type FicPlan } from '../../src/azure/plan.ts';
+import { createArmPort, type AzurePort } from '../../src/azure/port.ts';
+import { parseMapping, resolveBindings, selectEnvironment } from '../../src/mapping/index.ts';
+import { isChange, type AppliedChange, type FicChange } from '../../src/plan/types.ts';
+import type { Scenario } from '../sandbox/scenario.ts';
+import { armCallKind, azureSettings, connect, githubIdToken, settle, startAzureSandbox, type AzureSandbox } from './sandbox-helpers.ts';
+
+const SUB = '00000000-0000-0000-0000-000000000000';
+const TENANT = '72f988bf-0000-0000-0000-000000000000';
+const fast = { baseDelayMs: 50, maxDelayMs: 400 };
+
+function scenario(extra: Partial<Scenario> = {}): Scenario {
+  return {
+    resourceGroups: ['rg-identities'],
+    identities: [{ name: 'id-payments' }, { name: 'id-orders' }],
+    clusters: [
+      { name: 'aks-stg', resourceGroup: 'rg-aks' },
+      { name: 'aks-other', resourceGroup: 'rg-aks' },
+    ],
+    github: { event: 'deployment', environment: 'staging' },
+    ...extra,
+  };
+}
+
+function mappingText(bindings: string): string {
+  return [
+    'version: 1',
+    'defaults:',
+    `  tenantId: ${TENANT}`,
+    `  subscriptionId: ${SUB}`,
+    '  resourceGroup: rg-identities',
+    'environments:',
+    '  staging:',
+    '    cluster: { resourceGroup: rg-aks, name: aks-stg }',
+    'bindings:',
+    bindings,
+  ].join('\n');
+}
+
+const THREE_BINDINGS = `  - namespace: payments
+    serviceAccount: api
+    identity: id-payments
+  - namespace: payments
+    serviceAccount: worker
+    identity: id-payments
+  - namespace: orders
+    serviceAccount: api
+    identity: id-orders`;
+
+let sb: AzureSandbox | undefined;
+afterEach(async () => {
+  await sb?.stop();
+  sb = undefined;
+});
+
+interface Run {
+  plan: FicPlan;
+  issuer: string;
+  /** ARM writes the plan made (must be 0). */
+  planWrites: number;
+}
+
+/** mapping → environment → issuer (from the cluster, through ARM) → plan, as the pipeline does it. */
+async function planFor(port: AzurePort, text: string, opts: { prune?: boolean } = {}): Promise<Run> {
+  const loaded = parseMapping(text, '.github/workload-identity.yaml');
+  expect(loaded.problems).toEqual([]);
+  const mapping = loaded.mapping!;
+  const env = selectEnvironment(mapping, 'staging').spec!;
+  const before = sb!.log.writes('arm').length;
+  const issuer = await resolveIssuer({ ...(env.cluster ? { cluster: env.cluster } : {}), ...(env.issuer ? { issuer: env.issuer } : {}), at: env.at }, port, SUB);
+  expect(issuer.checks.filter((c) => !c.ok)).toEqual([]);
+  const plan = await planFederatedCredentials(
+    { bindings: resolveBindings(mapping, 'staging'), issuer: issuer.issuer!, environment: 'staging', prune: opts.prune ?? false, concurrency: 8 },
+    port,
+  );
+  return { plan, issuer: issuer.issuer!, planWrites: sb!.log.writes('arm').length - before };
+}
+
+const actions = (changes: FicChange[]) => changes.map((c) => `${c.action} ${c.identity.name}/${c.name}`).sort();
+const fics = (name: string) => sb!.state.identityByName(name)!.fics.map((f) => `${f.name} ${f.subject}`).sort();
+const ficPuts = (name?: string) => sb!.log.of('arm').filter((c) => c.method === 'PUT' && (!name || c.path.includes(`/federatedIdentityCredentials/${name}?`)));
+
+describe('federated credentials on the sandbox', () => {
+  it('plan → apply → plan: the second plan is empty, and planning writes nothing', async () => {
+    sb = await startAzureSandbox(scenario());
+    sb.setArmPageSize(2); // id-payments ends with 2 FICs + 1 page boundary: paging is followed
+    sb.state.addFic(sb.state.identityByName('id-payments')!, { name: 'github-deploy', issuer: 'https://token.actions.githubusercontent.com', subject: 'repo:contoso/platform:environment:staging' });
+    const { port } = connect(sb);
+
+    const first = await planFor(port, mappingText(THREE_BINDINGS));
+    expect(first.planWrites).toBe(0);
+    expect(first.plan.checks).toEqual([]);
+    expect(actions(first.plan.changes)).toEqual(['create id-orders/staging_orders_api', 'create id-payments/staging_payments_api', 'create id-payments/staging_payments_worker']);
+    // One LIST per identity, never a GET per binding.
+    const kinds = sb.log.of('arm').map(armCallKind);
+    expect(kinds.filter((k) => k === 'GET fic')).toEqual([]);
+    expect(kinds.filter((k) => k === 'GET identity')).toHaveLength(2);
+
+    const applied = await applyFederatedCredentials(first.plan.changes, port, { concurrency: 8 });
+    expect(applied.map((a) => [a.ok, a.attempts])).toEqual([[true, 1], [true, 1], [true, 1]]);
+    expect(fics('id-payments')).toEqual([
+      'github-deploy repo:contoso/platform:environment:staging',
+      'staging_payments_api system:serviceaccount:payments:api',
+      'staging_payments_worker system:serviceaccount:payments:worker',
+    ]);
+
+    sb.log.reset();
+    const second = await planFor(port, mappingText(THREE_BINDINGS));
+    expect(second.planWrites).toBe(0);
+    expect(second.plan.changes.filter(isChange)).toEqual([]);
+    expect(second.plan.changes.map((c) => c.action)).toEqual(['unchanged', 'unchanged', 'unchanged']);
+    // id-payments has 3 FICs at page size 2: its LIST took two pages.
+    expect(sb.log.of('arm').map(armCallKind).filter((k) => k === 'GET fic-list')).toHaveLength(3);
+    expect(await applyFederatedCredentials(second.plan.changes, port, { concurrency: 8 })).toEqual([]);
+    expect(sb.log.writes('arm')).toEqual([]);
+  });
+
+  it('adopts a credential made by hand with az CLI instead of duplicating it', async () => {
+    sb = await startAzureSandbox(
+      scenario({
+        identities: [
+          { name: 'id-payments', federatedCredentials: [{ name: 'payments-api-by-hand', issuer: '{{issuer:aks-stg}}', subject: 'system:serviceaccount:payments:api' }] },
+          { name: 'id-orders' },
+        ],
+      }),
+    );
+    const { port } = connect(sb);
+    const { plan } = await planFor(port, mappingText(THREE_BINDINGS.split('\n').slice(0, 3).join('\n')));
+    expect(actions(plan.changes)).toEqual(['adopt id-payments/payments-api-by-hand']);
+    expect(plan.changes[0]!.reason).toContain('adopted');
+    expect(await applyFederatedCredentials(plan.changes, port, { concurrency: 8 })).toEqual([]);
+    expect(sb.log.writes('arm')).toEqual([]);
+    expect(fics('id-payments')).toEqual(['payments-api-by-hand system:serviceaccount:payments:api']);
+  });
+
+  it('updates a credential whose subject drifted', async () => {
+    sb = await startAzureSandbox(
+      scenario({
+        identities: [{ name: 'id-payments', federatedCredentials: [{ name: 'staging_payments_api', issuer: '{{issuer:aks-stg}}', subject: 'system:serviceaccount:payments:api-old' }] }],
+      }),
+    );
+    const { port } = connect(sb);
+    const { plan } = await planFor(port, mappingText(THREE_BINDINGS.split('\n').slice(0, 3).join('\n')));
+    expect(actions(plan.changes)).toEqual(['update id-payments/staging_payments_api']);
+    expect(plan.changes[0]!.reason).toContain("'system:serviceaccount:payments:api-old' → 'system:serviceaccount:payments:api'");
+    const applied = await applyFederatedCredentials(plan.changes, port, { concurrency: 8 });
+    expect(applied[0]).toMatchObject({ ok: true, attempts: 1 });
+    await settle();
+    expect(ficPuts('staging_payments_api').map((c) => c.status)).toEqual([200]); // 200: updated in place, not created
+    expect(fics('id-payments')).toEqual(['staging_payments_api system:serviceaccount:payments:api']);
+  });
+
+  it('prunes only when asked, and only credentials federated to this cluster’s issuer', async () => {
+    sb = await startAzureSandbox(
+      scenario({
+        identities: [
+          {
+            name: 'id-payments',
+            federatedCredentials: [
+              { name: 'staging_payments_api', issuer: '{{issuer:aks-stg}}', subject: 'system:serviceaccount:payments:api' },
+              { name: 'staging_payments_gone', issuer: '{{issuer:aks-stg}}', subject: 'system:serviceaccount:payments:gone' },
+              { name: 'other-cluster', issuer: '{{issuer:aks-other}}', subject: 'system:serviceaccount:payments:gone' },
+              { name: 'github', issuer: '{{github-issuer}}', subject: 'repo:contoso/platform:environment:staging' },
+            ],
+          },
+        ],
+      }),
+    );
+    const { port } = connect(sb);
+    const text = mappingText(THREE_BINDINGS.split('\n').slice(0, 3).join('\n'));
+
+    const keep = await planFor(port, text);
+    expect(actions(keep.plan.changes)).toEqual(['unchanged id-payments/staging_payments_api']);
+
+    const prune = await planFor(port, text, { prune: true });
+    expect(prune.planWrites).toBe(0);
+    expect(actions(prune.plan.changes)).toEqual(['delete id-payments/staging_payments_gone', 'unchanged id-payments/staging_payments_api']);
+    const applied = await applyFederatedCredentials(prune.plan.changes, port, { concurrency: 8 });
+    expect(applied).toMatchObject([{ ok: true, attempts: 1 }]);
+    expect(fics('id-payments')).toEqual([
+      'github repo:contoso/platform:environment:staging',
+      'other-cluster system:serviceaccount:payments:gone',
+      'staging_payments_api system:serviceaccount:payments:api',
+    ]);
+  });
+
+  it('refuses the 21st credential at plan time', async () => {
+    const existing = Array.from({ length: 19 }, (_, i) => ({ name: `github-${i}`, issuer: '{{github-issuer}}', subject: `repo:contoso/app-${i}:environment:prod` }));
+    sb = await startAzureSandbox(scenario({ identities: [{ name: 'id-payments', federatedCredentials: existing }, { name: 'id-orders' }] }));
+    const { port } = connect(sb);
+    const text = mappingText(THREE_BINDINGS);
+    const { plan, planWrites } = await planFor(port, text);
+    expect(planWrites).toBe(0);
+    const limit = plan.checks.find((c) => c.name === 'federated-credential-limit');
+    expect(limit).toMatchObject({ ok: false, severity: 'error' });
+    expect(limit!.detail).toContain("Identity 'id-payments' would hold 21 federated credentials");
+    // It points at the binding that does not fit: the second one on id-payments (line of its identity:).
+    const line = text.split('\n').findIndex((l) => l.includes('serviceAccount: worker')) + 2;
+    expect(limit!.at).toMatchObject({ file: '.github/workload-identity.yaml', line });
+  });
+
+  it('survives another pipeline writing the same identity at the same time (409)', async () => {
+    sb = await startAzureSandbox(scenario(), { writeHoldMs: 400 });
+    const { port } = connect(sb);
+    const { plan } = await planFor(port, mappingText(THREE_BINDINGS));
+
+    // The other pipeline: its own login, one FIC write on id-payments, in flight for 400 ms.
+    const other = createArmPort(createAzureCredential(azureSettings(sb), githubIdToken(sb)), { armEndpoint: sb.urls.arm });
+    const payments = plan.changes.find((c) => c.identity.name === 'id-payments')!.identity;
+    const otherWrite = other.putFederatedCredential(payments, { name: 'other-pipeline', issuer: 'https://token.actions.githubusercontent.com', subject: 'repo:contoso/other:ref:refs/heads/main', audiences: ['api://AzureADTokenExchange'] });
+    while (!ficPuts('other-pipeline').length) await new Promise((r) => setTimeout(r, 5));
+
+    const log: string[] = [];
+    const applied = await applyFederatedCredentials(plan.changes, port, { concurrency: 8, retry: fast, log: (m) => log.push(m) });
+    await otherWrite;
+    await settle();
+    expect(applied.every((a) => a.ok)).toBe(true);
+    const conflicted = applied.filter((a) => a.attempts > 1);
+    expect(conflicted.length).toBeGreaterThan(0);
+    expect(conflicted.every((a) => (a.change as FicChange).identity.name === 'id-payments')).toBe(true);
+    expect(ficPuts().some((c) => c.status === 409)).toBe(true);
+    expect(log.some((l) => l.includes(CONCURRENT_FIC_WRITES))).toBe(true);
+    expect(fics('id-payments')).toHaveLength(3);
+  });
+
+  it('waits out a 429 for its Retry-After, retried once (not again by the SDK)', async () => {
+    sb = await startAzureSandbox(scenario());
+    const { port } = connect(sb);
+    const { plan } = await planFor(port, mappingText(THREE_BINDINGS.split('\n').slice(0, 3).join('\n')));
+    sb.faults.inject({ service: 'arm', method: 'PUT', pathIncludes: '/federatedIdentityCredentials/', status: 429, retryAfterSeconds: 1, times: 1 });
+    const applied = await applyFederatedCredentials(plan.changes, port, { concurrency: 8, retry: fast });
+    expect(applied).toMatchObject([{ ok: true, attempts: 2 }]);
+    await settle();
+    const puts = ficPuts('staging_payments_api');
+    expect(puts.map((c) => c.status)).toEqual([429, 201]);
+    expect(puts[1]!.start - puts[0]!.end).toBeGreaterThanOrEqual(950);
+  });
+
+  it('survives transient 5xx with backoff, and reports a write that keeps failing with its code while the other identity is applied', async () => {
+    sb = await startAzureSandbox(scenario());
+    const { port } = connect(sb);
+    const { plan } = await planFor(port, mappingText(THREE_BINDINGS));
+    sb.faults.inject({ service: 'arm', method: 'PUT', pathIncludes: 'staging_orders_api', status: 503, times: 2 });
+    sb.faults.inject({ service: 'arm', method: 'PUT', pathIncludes: 'staging_payments_worker', status: 500, times: 99 });
+    const applied = await applyFederatedCredentials(plan.changes, port, { concurrency: 8, retry: { ...fast, maxAttempts: 4 } });
+    const byName = Object.fromEntries(applied.map((a: AppliedChange) => [(a.change as FicChange).name, a]));
+    expect(byName.staging_orders_api).toMatchObject({ ok: true, attempts: 3 });
+    expect(byName.staging_payments_api).toMatchObject({ ok: true, attempts: 1 });
+    expect(byName.staging_payments_worker).toMatchObject({ ok: false, attempts: 4 });
+    expect(byName.staging_payments_worker!.error).toContain('InternalServerError (HTTP 500)');
+    expect(fics('id-orders')).toEqual(['staging_orders_api system:serviceaccount:orders:api']);
+  });
+
+  it('reports a missing identity with its name and mapping line', async () => {
+    sb = await startAzureSandbox(scenario());
+    const { port } = connect(sb);
+    const text = mappingText(`${THREE_BINDINGS}
+  - namespace: billing
+    serviceAccount: api
+    identity: id-billing`);
+    const { plan } = await planFor(port, text);
+    const line = text.split('\n').findIndex((l) => l.includes('identity: id-billing')) + 1;
+    expect(plan.checks).toMatchObject([{ name: 'identity', ok: false, severity: 'error', at: { file: '.github/workload-identity.yaml', line } }]);
+    expect(plan.checks[0]!.detail).toContain(`'id-billing' (resource group 'rg-identities', subscription ${SUB}) does not exist`);
+    expect(plan.checks[0]!.detail).toContain(`.github/workload-identity.yaml:${line}`);
+    expect(plan.changes).toHaveLength(3); // the others are still planned
+  });
+
+  it('tells how to enable the OIDC issuer of a cluster that has none', async () => {
+    sb = await startAzureSandbox(scenario({ clusters: [{ name: 'aks-stg', resourceGroup: 'rg-aks', oidcIssuer: false }] }));
+    const { port } = connect(sb);
+    const at = { file: '.github/workload-identity.yaml', line: 8, column: 5 };
+    const r = await resolveIssuer({ cluster: { resourceGroup: 'rg-aks', name: 'aks-stg' }, at }, port, SUB);
+    expect(r.issuer).toBeUndefined();
+    expect(r.checks[0]!.fix).toBe(`az aks update --subscription ${SUB} -g rg-aks -n aks-stg --enable-oidc-issuer --enable-workload-identity`);
+  });
+});
+
+describe('the action’s own login with the GitHub OIDC token', () => {
+  it('logs in through ACTIONS_ID_TOKEN_REQUEST_URL and Entra, then reads ARM', async () => {
+    sb = await startAzureSandbox(scenario());
+    const credential = createAzureCredential(azureSettings(sb), githubIdToken(sb, { viaActionsCore: true }));
+    const token = await credential.getToken(`${sb.urls.arm}/.default`);
+    expect(token?.token).toMatch(/^ey/);
+    const port = createArmPort(credential, { armEndpoint: sb.urls.arm });
+    await expect(port.getIdentity({ subscriptionId: SUB, resourceGroup: 'rg-identities', name: 'id-payments' })).resolves.toMatchObject({ name: 'id-payments', tenantId: TENANT });
+    const paths = sb.log.calls.map((c) => `${c.service} ${c.method} ${c.path.split('?')[0]}`);
+    expect(paths).toContain('github GET /_apis/actions/idtoken');
+    expect(paths).toContain(`entra POST /${TENANT}/oauth2/v2.0/token`);
+  });
+
+  it('names the federated credential to add when the login identity trusts another subject (AADSTS700213)', async () => {
+    sb = await startAzureSandbox(scenario({ login: { subjects: ['repo:contoso/platform:environment:production'] } }));
+    const credential = createAzureCredential(azureSettings(sb), githubIdToken(sb));
+    const port = createArmPort(credential, { armEndpoint: sb.urls.arm });
+    const err = await port.getIdentity({ subscriptionId: SUB, resourceGroup: 'rg-identities', name: 'id-payments' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AzureLoginError);
+    expect((err as AzureLoginError).code).toBe('AADSTS700213');
+    expect((err as Error).message).toContain("subject 'repo:contoso/platform:environment:staging'");
+    expect((err as Error).message).toContain(`issuer '${sb.github.issuer}'`);
+    expect(sb.log.writes('arm')).toEqual([]);
+  });
+
+  it('names the federated credential to add on AADSTS70021 (no matching record yet)', async () => {
+    sb = await startAzureSandbox(scenario());
+    for (const f of sb.loginApp.fics) f.propagatesAt = Date.now() + 60_000; // just created: not replicated yet
+    const credential = createAzureCredential(azureSettings(sb), githubIdToken(sb));
+    const err = await credential.getToken(`${sb.urls.arm}/.default`).catch((e: unknown) => e);
+    expect((err as AzureLoginError).code).toBe('AADSTS70021');
+    expect((err as Error).message).toContain(`client id ${sb.loginApp.clientId}`);
+    expect((err as Error).message).toContain("subject 'repo:contoso/platform:environment:staging'");
+  });
+
+  it('says to add id-token: write when the job has no OIDC token URL', async () => {
+    sb = await startAzureSandbox(scenario());
+    const credential = createAzureCredential(azureSettings(sb), githubIdToken(sb, { viaActionsCore: true, withoutRequestUrl: true }));
+    const err = await credential.getToken(`${sb.urls.arm}/.default`).catch((e: unknown) => e);
+    expect((err as AzureLoginError).code).toBe('MissingIdTokenPermission');
+    expect((err as Error).message).toContain("'permissions: id-token: write'");
+  });
+});

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { applyServiceAccounts } from '../../src/kube/apply.ts';
+import { planServiceAccounts, clientIdKey } from '../../src/kube/plan.ts';
+import { KubeApiError } from '../../src/kube/port.ts';
+import { ANNOTATION_CLIENT_ID, LABEL_MANAGED_BY } from '../../src/plan/service-accounts.ts';
+import { FakePort } from './fake-port.ts';
+import { TENANT, binding } from './fixtures.ts';
+
+const CLIENT = '11111111-aaaa-0000-0000-000000000001';
+
+async function plan(port: FakePort, bindings = [binding('payments', 'api', 'id-payments'), binding('orders', 'api', 'id-orders')]) {
+  const clientIds = new Map(bindings.map((b) => [clientIdKey(b), CLIENT]));
+  return planServiceAccounts({ bindings, clientIds, tenantId: TENANT }, port);
+}
+
+describe('applyServiceAccounts (fake cluster)', () => {
+  it('a ServiceAccount created by someone else since the plan is patched instead (409 AlreadyExists)', async () => {
+    const port = new FakePort();
+    const { changes } = await plan(port);
+    port.sas.set('payments/api', { namespace: 'payments', name: 'api', labels: { app: 'payments' }, annotations: { keep: 'me' } });
+    const applied = await applyServiceAccounts(changes, port, { concurrency: 2, retryDelayMs: 0 });
+    expect(applied.every((a) => a.ok)).toBe(true);
+    const sa = port.sas.get('payments/api')!;
+    expect(sa.annotations).toMatchObject({ keep: 'me', [ANNOTATION_CLIENT_ID]: CLIENT });
+    expect(sa.labels).toEqual({ app: 'payments', [LABEL_MANAGED_BY]: 'workload-identity-action' });
+  });
+
+  it('a failure on one ServiceAccount does not stop the others, and keeps the API reason', async () => {
+    const port = new FakePort();
+    const { changes } = await plan(port);
+    port.failures.set('createServiceAccount', [new KubeApiError('create ServiceAccount payments/api', 'create ServiceAccount payments/api: 403 Forbidden: nope', 403, 'Forbidden')]);
+    const applied = await applyServiceAccounts(changes, port, { concurrency: 1, retryDelayMs: 0 });
+    expect(applied.map((a) => a.ok)).toEqual([false, true]);
+    expect(applied[0]!.error).toContain('403 Forbidden');
+    expect(applied[0]!.error).toContain('.github/workload-identity.yaml:');
+    expect(port.sas.has('orders/api')).toBe(true);
+  });
+
+  it('retries throttling and server errors, counting attempts', async () => {
+    const port = new FakePort();
+    const { changes } = await plan(port, [binding('payments', 'api', 'id-payments')]);
+    port.failures.set('createServiceAccount', [new KubeApiError('create', 'throttled', 429, 'TooManyRequests'), new KubeApiError('create', 'boom', 503, 'ServiceUnavailable')]);
+    const [applied] = await applyServiceAccounts(changes, port, { concurrency: 1, retryDelayMs: 0 });
+    expect(applied).toMatchObject({ ok: true, attempts: 3 });
+  });
+
+  it('a second apply writes nothing', async () => {
+    const port = new FakePort();
+    await applyServiceAccounts((await plan(port)).changes, port, { concurrency: 4, retryDelayMs: 0 });
+    port.calls.length = 0;
+    const again = await plan(port);
+    expect(again.changes.map((c) => c.action)).toEqual(['unchanged', 'unchanged']);
+    expect(await applyServiceAccounts(again.changes, port, { concurrency: 4 })).toEqual([]);
+    expect(port.writes()).toEqual([]);
+  });
+
+  it('pods are listed only for ServiceAccounts whose identity changes', async () => {
+    const port = new FakePort();
+    port.sas.set('payments/api', { namespace: 'payments', name: 'api', labels: {}, annotations: { [ANNOTATION_CLIENT_ID]: 'old-client' } });
+    port.pods.set('payments/api', [{ name: 'api-1', phase: 'Running', usesWorkloadIdentity: true, owner: 'ReplicaSet/api-7c' }]);
+    const { changes } = await plan(port);
+    expect(changes.find((c) => c.namespace === 'payments')!.podsToRestart).toEqual(['api-1']);
+    expect(port.calls.filter((c) => c === 'listPodsUsingServiceAccount')).toHaveLength(1);
+  });
+
+  it('a ServiceAccount that cannot be read becomes an error check, not a create', async () => {
+    const port = new FakePort();
+    port.failures.set('readServiceAccount', [new KubeApiError('read', 'read ServiceAccount payments/api: 403 Forbidden: no', 403, 'Forbidden')]);
+    const { changes, checks } = await plan(port, [binding('payments', 'api', 'id-payments')]);
+    expect(changes).toEqual([]);
+    expect(checks[0]).toMatchObject({ severity: 'error', name: 'service-account' });
+  });
+});

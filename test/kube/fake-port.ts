@@ -1,0 +1,67 @@
+// An in-memory KubePort for unit tests of apply and plan: ServiceAccounts, pods, faults per call.
+import { KubeApiError, type KubePort, type PodRef, type ServiceAccountState } from '../../src/kube/port.ts';
+
+export class FakePort implements KubePort {
+  readonly server = 'https://fake:443';
+  sas = new Map<string, ServiceAccountState>();
+  pods = new Map<string, PodRef[]>();
+  calls: string[] = [];
+  /** Next calls of a method throw these, in order. */
+  failures = new Map<string, KubeApiError[]>();
+
+  private fail(method: string): void {
+    this.calls.push(method);
+    const queue = this.failures.get(method);
+    const err = queue?.shift();
+    if (err) throw err;
+  }
+
+  async readServiceAccount(namespace: string, name: string) {
+    this.fail('readServiceAccount');
+    const sa = this.sas.get(`${namespace}/${name}`);
+    return sa ? structuredClone(sa) : undefined;
+  }
+  async createServiceAccount(sa: { namespace: string; name: string; labels: Record<string, string>; annotations: Record<string, string> }) {
+    this.fail('createServiceAccount');
+    const key = `${sa.namespace}/${sa.name}`;
+    if (this.sas.has(key)) throw new KubeApiError('create', `serviceaccounts "${sa.name}" already exists`, 409, 'AlreadyExists');
+    this.sas.set(key, structuredClone(sa));
+    return structuredClone(sa);
+  }
+  async patchServiceAccountAnnotations(namespace: string, name: string, annotations: Record<string, string>, labels: Record<string, string> = {}) {
+    this.fail('patchServiceAccountAnnotations');
+    const sa = this.sas.get(`${namespace}/${name}`);
+    if (!sa) throw new KubeApiError('patch', `serviceaccounts "${name}" not found`, 404, 'NotFound');
+    Object.assign(sa.annotations, annotations);
+    Object.assign(sa.labels, labels);
+    return structuredClone(sa);
+  }
+  async listPodsUsingServiceAccount(namespace: string, serviceAccount: string) {
+    this.fail('listPodsUsingServiceAccount');
+    return this.pods.get(`${namespace}/${serviceAccount}`) ?? [];
+  }
+  async readNamespace(name: string) {
+    this.fail('readNamespace');
+    return { name, phase: 'Active', labels: {} };
+  }
+  async selfSubjectAccessReview() {
+    this.fail('selfSubjectAccessReview');
+    return { allowed: true };
+  }
+  async listMutatingWebhookConfigurations() {
+    this.fail('listMutatingWebhookConfigurations');
+    return [];
+  }
+  async getOpenIdConfiguration() {
+    this.fail('getOpenIdConfiguration');
+    return { issuer: 'https://issuer.example/' };
+  }
+  async dryRunCreatePod() {
+    this.fail('dryRunCreatePod');
+    return { containers: [], volumes: [] };
+  }
+
+  writes(): string[] {
+    return this.calls.filter((c) => c === 'createServiceAccount' || c === 'patchServiceAccountAnnotations');
+  }
+}

@@ -1,0 +1,328 @@
+// The Kubernetes stages against the sandbox's API server, through the real client-node.
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { CoreV1Api } from '@kubernetes/client-node';
+import { startSandbox, type Sandbox } from '../sandbox/index.ts';
+import { createKubePort, loadKubeConfig, type LoadedKubeConfig } from '../../src/kube/client.ts';
+import { applyServiceAccounts } from '../../src/kube/apply.ts';
+import { clientIdKey, planServiceAccounts } from '../../src/kube/plan.ts';
+import { preflight } from '../../src/kube/preflight.ts';
+import type { KubePort } from '../../src/kube/port.ts';
+import type { ResolvedBinding } from '../../src/mapping/types.ts';
+import type { PreflightCheck } from '../../src/plan/types.ts';
+import { ANNOTATION_CLIENT_ID, ANNOTATION_TENANT_ID, ANNOTATION_TOKEN_EXPIRATION, LABEL_MANAGED_BY, MANAGED_BY } from '../../src/plan/service-accounts.ts';
+import { TENANT, binding } from './fixtures.ts';
+
+const CLIENT_PAYMENTS = '3f2a1b4c-0000-4000-8000-00000000aaaa';
+const CLIENT_ORDERS = '3f2a1b4c-0000-4000-8000-00000000bbbb';
+const CLIENT_OLD = '3f2a1b4c-0000-4000-8000-0000000000ff';
+
+let sb: Sandbox;
+let loaded: LoadedKubeConfig;
+let port: KubePort;
+let core: CoreV1Api;
+
+const payments = binding('payments', 'payments-api', 'id-payments', { tokenExpiration: 3600, annotations: { 'contoso.com/team': 'payments' } });
+const orders = binding('orders', 'orders-worker', 'id-orders');
+const clientIds = new Map([
+  [clientIdKey(payments), CLIENT_PAYMENTS],
+  [clientIdKey(orders), CLIENT_ORDERS],
+]);
+
+const plan = (bindings: ResolvedBinding[] = [payments, orders]) => planServiceAccounts({ bindings, clientIds, tenantId: TENANT }, port);
+const kubeWrites = () => sb.log.writes('kube').map((c) => `${c.method} ${c.path}`);
+/** POSTs that change nothing: access reviews and server-side dry runs. */
+const isReadLike = (w: string) => w.includes('/selfsubjectaccessreviews') || w.includes('dryRun=All');
+
+function namespaces(...names: string[]): object[] {
+  return names.map((name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }));
+}
+
+function runningPod(namespace: string, name: string, serviceAccountName: string, phase = 'Running'): object {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name,
+      namespace,
+      labels: { app: name.split('-')[0]!, 'azure.workload.identity/use': 'true' },
+      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `${serviceAccountName}-7c9d`, uid: `uid-${name}`, controller: true }],
+    },
+    spec: { serviceAccountName, nodeName: 'aks-nodepool1-00000000-vmss000000', containers: [{ name: 'app', image: 'contoso.azurecr.io/app:1.0' }] },
+    status: { phase },
+  };
+}
+
+beforeAll(async () => {
+  sb = await startSandbox();
+  loaded = loadKubeConfig({ kubeconfig: readFileSync(sb.kubeconfigPath, 'utf8') }, { env: { RUNNER_TEMP: sb.workDir } });
+  port = createKubePort(loaded.kc);
+  core = loaded.kc.makeApiClient(CoreV1Api);
+}, 60_000);
+
+afterAll(async () => {
+  loaded?.cleanup();
+  await sb?.stop();
+});
+
+beforeEach(() => {
+  sb.kube.clearRbac();
+  sb.kube.setWebhook(true);
+  for (const ns of ['payments', 'orders']) {
+    for (const sa of ['payments-api', 'orders-worker']) {
+      if (sb.kube.store.get('serviceaccounts', ns, sa)) sb.kube.store.remove('serviceaccounts', ns, sa);
+    }
+  }
+  sb.kube.seed(namespaces('payments', 'orders'));
+  sb.log.reset();
+});
+
+describe('ServiceAccounts on the sandbox cluster', () => {
+  it('creates a missing ServiceAccount with our annotations and the managed-by label', async () => {
+    const { changes, checks } = await plan([payments]);
+    expect(checks).toEqual([]);
+    expect(changes.map((c) => c.action)).toEqual(['create']);
+    const applied = await applyServiceAccounts(changes, port, { concurrency: 4 });
+    expect(applied).toMatchObject([{ ok: true, attempts: 1 }]);
+
+    const sa = await core.readNamespacedServiceAccount({ namespace: 'payments', name: 'payments-api' });
+    expect(sa.metadata?.annotations).toEqual({
+      [ANNOTATION_CLIENT_ID]: CLIENT_PAYMENTS,
+      [ANNOTATION_TENANT_ID]: TENANT,
+      [ANNOTATION_TOKEN_EXPIRATION]: '3600',
+      'contoso.com/team': 'payments',
+    });
+    expect(sa.metadata?.labels).toEqual({ [LABEL_MANAGED_BY]: MANAGED_BY });
+    expect(sa.metadata?.managedFields?.map((f) => f.manager)).toContain(MANAGED_BY);
+  });
+
+  it('an existing ServiceAccount keeps its labels, other annotations, secrets and imagePullSecrets', async () => {
+    sb.kube.seed([
+      {
+        apiVersion: 'v1',
+        kind: 'ServiceAccount',
+        metadata: {
+          name: 'orders-worker',
+          namespace: 'orders',
+          labels: { app: 'orders', 'app.kubernetes.io/managed-by': 'Helm' },
+          annotations: { 'meta.helm.sh/release-name': 'orders', 'contoso.com/cost-center': '4711' },
+        },
+        secrets: [{ name: 'orders-worker-token' }],
+        imagePullSecrets: [{ name: 'acr-pull' }],
+        automountServiceAccountToken: false,
+      },
+    ]);
+    const { changes, checks } = await plan([orders]);
+    expect(changes).toMatchObject([{ action: 'annotate', labels: {} }]);
+    expect(checks.map((c) => c.severity)).toEqual(['warning']); // Helm may revert us
+    const applied = await applyServiceAccounts(changes, port, { concurrency: 4 });
+    expect(applied.every((a) => a.ok)).toBe(true);
+
+    const sa = await core.readNamespacedServiceAccount({ namespace: 'orders', name: 'orders-worker' });
+    expect(sa.metadata?.labels).toEqual({ app: 'orders', 'app.kubernetes.io/managed-by': 'Helm' });
+    expect(sa.metadata?.annotations).toEqual({
+      'meta.helm.sh/release-name': 'orders',
+      'contoso.com/cost-center': '4711',
+      [ANNOTATION_CLIENT_ID]: CLIENT_ORDERS,
+      [ANNOTATION_TENANT_ID]: TENANT,
+    });
+    expect(sa.secrets).toEqual([{ name: 'orders-worker-token' }]);
+    expect(sa.imagePullSecrets).toEqual([{ name: 'acr-pull' }]);
+    expect(sa.automountServiceAccountToken).toBe(false);
+    // A merge patch, not a replace.
+    expect(kubeWrites()).toEqual(['PATCH /api/v1/namespaces/orders/serviceaccounts/orders-worker?fieldManager=workload-identity-action']);
+    const patch = sb.log.of('kube').find((c) => c.method === 'PATCH');
+    expect(patch?.status).toBe(200);
+  });
+
+  it('a changed client ID reports the running pods that must be restarted', async () => {
+    sb.kube.seed([
+      {
+        apiVersion: 'v1',
+        kind: 'ServiceAccount',
+        metadata: { name: 'payments-api', namespace: 'payments', annotations: { [ANNOTATION_CLIENT_ID]: CLIENT_OLD, [ANNOTATION_TENANT_ID]: TENANT } },
+      },
+      runningPod('payments', 'payments-api-7c9d-x2k4p', 'payments-api'),
+      runningPod('payments', 'payments-api-7c9d-q8w3z', 'payments-api'),
+      runningPod('payments', 'payments-migrate-zz9', 'payments-api', 'Succeeded'),
+      runningPod('payments', 'reporting-5d4-abcde', 'default'),
+    ]);
+    const { changes } = await plan([payments]);
+    const [c] = changes;
+    expect(c).toMatchObject({ action: 'annotate', before: { [ANNOTATION_CLIENT_ID]: CLIENT_OLD, [ANNOTATION_TOKEN_EXPIRATION]: '', 'contoso.com/team': '' } });
+    expect(c!.podsToRestart).toEqual(['payments-api-7c9d-q8w3z', 'payments-api-7c9d-x2k4p']);
+    expect(c!.reason).toContain('2 running pod(s)');
+    expect(c!.reason).toContain('ReplicaSet/payments-api-7c9d');
+  });
+
+  it('plan makes zero writes to the cluster', async () => {
+    sb.kube.seed([
+      { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'payments-api', namespace: 'payments', annotations: { [ANNOTATION_CLIENT_ID]: CLIENT_OLD } } },
+      runningPod('payments', 'payments-api-1', 'payments-api'),
+    ]);
+    sb.log.reset();
+    const { changes } = await plan();
+    expect(changes.map((c) => c.action).sort()).toEqual(['annotate', 'create']);
+    expect(sb.log.of('kube').length).toBeGreaterThan(0);
+    expect(kubeWrites()).toEqual([]);
+
+    // Preflight's only POSTs are access reviews and a dry run: nothing is stored.
+    await preflight({ bindings: [payments, orders], issuer: sb.issuerUrl, mode: 'plan', verify: true }, port);
+    expect(kubeWrites().filter((w) => !isReadLike(w))).toEqual([]);
+  });
+
+  it('a second apply with nothing changed makes zero writes', async () => {
+    await applyServiceAccounts((await plan()).changes, port, { concurrency: 4 });
+    sb.log.reset();
+    const again = await plan();
+    expect(again.changes.map((c) => c.action)).toEqual(['unchanged', 'unchanged']);
+    expect(await applyServiceAccounts(again.changes, port, { concurrency: 4 })).toEqual([]);
+    expect(kubeWrites()).toEqual([]);
+  });
+
+  it('a ServiceAccount created between plan and apply is patched, not failed (409 AlreadyExists)', async () => {
+    const { changes } = await plan([payments]);
+    sb.kube.seed([{ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'payments-api', namespace: 'payments', labels: { app: 'payments' } } }]);
+    const applied = await applyServiceAccounts(changes, port, { concurrency: 1 });
+    expect(applied).toMatchObject([{ ok: true, attempts: 2 }]);
+    const sa = await core.readNamespacedServiceAccount({ namespace: 'payments', name: 'payments-api' });
+    expect(sa.metadata?.labels).toEqual({ app: 'payments', [LABEL_MANAGED_BY]: MANAGED_BY });
+    expect(sa.metadata?.annotations?.[ANNOTATION_CLIENT_ID]).toBe(CLIENT_PAYMENTS);
+  });
+
+  it('a denied write fails that ServiceAccount only, with the API server reason', async () => {
+    sb.kube.denyRbac({ verb: 'create', resource: 'serviceaccounts', namespace: 'payments' });
+    const applied = await applyServiceAccounts((await plan()).changes, port, { concurrency: 2 });
+    const byNs = Object.fromEntries(applied.map((a) => [(a.change as { namespace: string }).namespace, a]));
+    expect(byNs['payments']).toMatchObject({ ok: false });
+    expect(byNs['payments']!.error).toContain('403 Forbidden');
+    expect(byNs['payments']!.error).toContain('cannot create resource "serviceaccounts"');
+    expect(byNs['orders']).toMatchObject({ ok: true });
+  });
+});
+
+describe('preflight on the sandbox cluster', () => {
+  const byName = (checks: PreflightCheck[], name: string) => checks.filter((c) => c.name === name);
+
+  it('a ready cluster passes every check, with a dry-run proof of the mutation', async () => {
+    const checks = await preflight({ bindings: [payments, orders], issuer: sb.issuerUrl, mode: 'apply', verify: true }, port);
+    const failed = checks.filter((c) => !c.ok);
+    expect(failed).toEqual([]);
+    const proof = byName(checks, 'webhook-dry-run')[0]!;
+    expect(proof.detail).toContain('AZURE_FEDERATED_TOKEN_FILE');
+    expect(proof.detail).toContain('nothing was created');
+    expect(byName(checks, 'webhook')[0]!.detail).toContain('AKS add-on');
+    expect(sb.kube.store.list('pods').filter((p) => p.metadata.name?.startsWith('wi-preflight-'))).toEqual([]);
+  });
+
+  it('the dry-run pod passes Pod Security "restricted", so the proof works there too', async () => {
+    sb.kube.seed([
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'payments', labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } },
+    ]);
+    try {
+      const checks = await preflight({ bindings: [payments], issuer: sb.issuerUrl, mode: 'plan', verify: true }, port);
+      expect(byName(checks, 'webhook-dry-run')[0]).toMatchObject({ ok: true, severity: 'info' });
+    } finally {
+      sb.kube.seed(namespaces('payments'));
+    }
+  });
+
+  it('an RBAC denial names the missing verbs and gives a Role to apply', async () => {
+    sb.kube.denyRbac({ verb: 'patch', resource: 'serviceaccounts', namespace: 'payments' });
+    sb.kube.denyRbac({ verb: 'get', resource: 'pods/log' });
+    const checks = await preflight({ bindings: [payments, orders], issuer: sb.issuerUrl, mode: 'apply', verify: true }, port);
+    const rbac = byName(checks, 'rbac')[0]!;
+    expect(rbac).toMatchObject({ ok: false, severity: 'error' });
+    expect(rbac.detail).toContain('patch serviceaccounts in payments');
+    expect(rbac.detail).toContain('get pods/log in orders');
+    expect(rbac.detail).toContain('get pods/log in payments');
+    expect(rbac.detail).not.toContain('patch serviceaccounts in orders');
+    expect(rbac.fix).toContain('kind: Role');
+    expect(rbac.fix).toContain('namespace: payments');
+    expect(rbac.fix).toContain('resources: [pods/log]');
+    expect(rbac.fix).toContain('verbs: [patch]');
+  });
+
+  it('plan mode asks only for the read permissions', async () => {
+    sb.kube.denyRbac({ verb: 'patch', resource: 'serviceaccounts' });
+    const checks = await preflight({ bindings: [payments], issuer: sb.issuerUrl, mode: 'plan', verify: true }, port);
+    expect(byName(checks, 'rbac')[0]).toMatchObject({ ok: true });
+  });
+
+  it('without the webhook, says verification cannot pass, why, and how to enable it', async () => {
+    sb.kube.setWebhook(false);
+    const checks = await preflight({ bindings: [payments], issuer: sb.issuerUrl, mode: 'apply', verify: true }, port);
+    const webhook = byName(checks, 'webhook')[0]!;
+    expect(webhook).toMatchObject({ ok: false, severity: 'error' });
+    expect(webhook.detail).toContain('verification cannot pass');
+    expect(webhook.detail).toContain('AZURE_FEDERATED_TOKEN_FILE');
+    expect(webhook.fix).toContain('az aks update');
+    expect(webhook.fix).toContain('--enable-workload-identity');
+    expect(byName(checks, 'webhook-dry-run')).toEqual([]);
+  });
+
+  it('warns when the webhook is installed twice (add-on and Helm)', async () => {
+    const addOn = sb.kube.store.get('mutatingwebhookconfigurations', undefined, 'azure-wi-webhook-mutating-webhook-configuration')!;
+    const helm = structuredClone(addOn) as typeof addOn & { webhooks: { clientConfig: { service: { namespace: string } } }[] };
+    helm.metadata = { name: 'workload-identity-webhook-mutating-webhook-configuration', labels: { release: 'workload-identity-webhook' } };
+    for (const w of helm.webhooks) w.clientConfig.service.namespace = 'azure-workload-identity-system';
+    sb.kube.seed([helm]);
+    try {
+      const checks = await preflight({ bindings: [payments], issuer: sb.issuerUrl, mode: 'plan', verify: true }, port);
+      const warning = byName(checks, 'webhook').find((c) => !c.ok)!;
+      expect(warning.severity).toBe('warning');
+      expect(warning.detail).toContain('installed 2 times');
+      expect(warning.detail).toContain('AKS add-on (kube-system)');
+      expect(warning.detail).toContain('Helm (azure-workload-identity-system)');
+      expect(warning.fix).toContain('helm uninstall');
+    } finally {
+      sb.kube.store.remove('mutatingwebhookconfigurations', undefined, helm.metadata.name!);
+    }
+  });
+
+  it('a webhook that does not answer is caught by the dry run', async () => {
+    sb.kube.setWebhook('unreachable');
+    const checks = await preflight({ bindings: [payments], issuer: sb.issuerUrl, mode: 'verify', verify: true }, port);
+    const proof = byName(checks, 'webhook-dry-run')[0]!;
+    expect(proof).toMatchObject({ ok: false, severity: 'error' });
+    expect(proof.detail).toContain('mutation.azure-workload-identity.io');
+  });
+
+  it('a missing namespace is an error at the mapping line of its binding', async () => {
+    const ghost = binding('ghost', 'ghost-api', 'id-ghost');
+    const checks = await preflight({ bindings: [payments, ghost], issuer: sb.issuerUrl, mode: 'plan', verify: true }, port);
+    const ns = byName(checks, 'namespace').filter((c) => !c.ok);
+    expect(ns).toHaveLength(1);
+    expect(ns[0]).toMatchObject({ severity: 'error', at: ghost.at });
+    expect(ns[0]!.detail).toContain('Namespace ghost does not exist');
+    expect(ns[0]!.detail).toContain(`${ghost.at.file}:${ghost.at.line}`);
+  });
+
+  it("an issuer that differs from the cluster's says exactly how", async () => {
+    const withoutSlash = sb.issuerUrl.replace(/\/$/, '');
+    const checks = await preflight({ bindings: [payments], issuer: withoutSlash, mode: 'plan', verify: true }, port);
+    const issuer = byName(checks, 'issuer')[0]!;
+    expect(issuer).toMatchObject({ ok: false, severity: 'error' });
+    expect(issuer.detail).toContain('trailing slash');
+    expect(issuer.detail).toContain(sb.issuerUrl);
+    expect(issuer.fix).toContain(`issuer: ${sb.issuerUrl}`);
+
+    const other = await preflight({ bindings: [payments], issuer: sb.issuerUrl.replace(/[0-9a-f]{8}-/, '00000000-'), mode: 'plan', verify: true }, port);
+    expect(byName(other, 'issuer')[0]!.detail).toMatch(/path differs|host differs/);
+  });
+
+  it('an unreachable API server is one plain error', async () => {
+    const dead = loadKubeConfig(
+      { kubeconfig: readFileSync(sb.kubeconfigPath, 'utf8').replace(/server: https:\/\/127\.0\.0\.1:\d+/, 'server: https://127.0.0.1:9') },
+      { env: { RUNNER_TEMP: sb.workDir } },
+    );
+    try {
+      const checks = await preflight({ bindings: [payments], issuer: sb.issuerUrl, mode: 'plan', verify: true }, createKubePort(dead.kc));
+      expect(checks).toHaveLength(1);
+      expect(checks[0]).toMatchObject({ name: 'api', ok: false, severity: 'error' });
+      expect(checks[0]!.detail).toContain('cannot be reached');
+    } finally {
+      dead.cleanup();
+    }
+  });
+});

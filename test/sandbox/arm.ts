@@ -1,0 +1,513 @@
+// Azure Resource Manager (service 'arm'): the user-assigned identities and federated
+// identity credentials of Microsoft.ManagedIdentity (api-version 2024-11-30), AKS
+// managedClusters GET, and the subscription/tenant listing az CLI makes after login.
+//
+// Every request needs a bearer token that the Entra emulator issued (signature, lifetime,
+// audience, tenant of the subscription), and an api-version. Error bodies are ARM's
+// `{"error":{"code","message"}}`; codes and messages are quoted in FIDELITY.md from
+// learn.microsoft.com (workload-identity-federation-considerations "Errors" table), the
+// azure-rest-api-specs msi examples and public error reports. FIC writes on one identity
+// are serialised for real: a write that arrives while another write on the same identity
+// is in flight gets 409 ConcurrentFederatedIdentityCredentialsWritesForSingleManagedIdentity.
+import type { ServerResponse } from 'node:http';
+import { errors as joseErrors, type JWTPayload } from 'jose';
+import type { SandboxContext } from './context.ts';
+import type { EntraSigner } from './entra.ts';
+import { jsonBody, type Reply, type SandboxRequest, type Service } from './http.ts';
+import {
+  clusterResourceId,
+  identityResourceId,
+  identityResourceIdLower,
+  MAX_FICS_PER_IDENTITY,
+  type FederatedCredential,
+  type ManagedCluster,
+  type SandboxState,
+  type UserAssignedIdentity,
+} from './state.ts';
+import { ieq, newId, sleep, uuidFrom } from './util.ts';
+
+export interface ArmOptions {
+  /** FIC list page size (default 10). */
+  pageSize?: number;
+  /** How long a FIC write stays in flight in the handler (default 30 ms). */
+  writeHoldMs?: number;
+}
+
+export interface ArmDenial {
+  /** e.g. `Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write` */
+  action: string;
+  /** Only this principal (object id); all principals when absent. */
+  principalId?: string;
+}
+
+export interface ArmEmulator {
+  service: Service;
+  setPageSize(n: number): void;
+  setWriteHold(ms: number): void;
+  /** RBAC denial: 403 AuthorizationFailed for that action. */
+  deny(denial: ArmDenial): void;
+  clearDenials(): void;
+}
+
+const FIC_NAME = /^[a-zA-Z0-9][a-zA-Z0-9-_]{2,119}$/;
+const FIC_TYPE = 'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials';
+const ID_TYPE = 'Microsoft.ManagedIdentity/userAssignedIdentities';
+const ALLOWED_AUDIENCES = ['https://management.core.windows.net/', 'https://management.core.windows.net', 'https://management.azure.com/', 'https://management.azure.com'];
+
+const armError = (status: number, code: string, message: string, headers?: Reply['headers']): Reply => ({
+  status,
+  headers,
+  body: { error: { code, message } },
+});
+
+/** `11/25/2025 5:05:00 PM`, the en-US format ARM prints token times in. */
+function armTime(epochSeconds: number): string {
+  const d = new Date(epochSeconds * 1000);
+  const h = d.getUTCHours();
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getUTCMonth() + 1}/${d.getUTCDate()}/${d.getUTCFullYear()} ${h % 12 || 12}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} ${h < 12 ? 'AM' : 'PM'}`;
+}
+
+const S = '/subscriptions/([^/]+)';
+const RG = `${S}/resourcegroups/([^/]+)`;
+const UAI = `${RG}/providers/microsoft\\.managedidentity/userassignedidentities`;
+const routes = {
+  subscriptions: /^\/subscriptions\/?$/i,
+  tenants: /^\/tenants\/?$/i,
+  subscription: new RegExp(`^${S}/?$`, 'i'),
+  resourceGroup: new RegExp(`^${RG}/?$`, 'i'),
+  identities: new RegExp(`^${UAI}/?$`, 'i'),
+  subscriptionIdentities: new RegExp(`^${S}/providers/microsoft\\.managedidentity/userassignedidentities/?$`, 'i'),
+  identity: new RegExp(`^${UAI}/([^/]+)/?$`, 'i'),
+  fics: new RegExp(`^${UAI}/([^/]+)/federatedidentitycredentials/?$`, 'i'),
+  fic: new RegExp(`^${UAI}/([^/]+)/federatedidentitycredentials/([^/]+)/?$`, 'i'),
+  cluster: new RegExp(`^${RG}/providers/microsoft\\.containerservice/managedclusters/([^/]+)/?$`, 'i'),
+};
+
+export function createArm(ctx: SandboxContext, state: SandboxState, signer: EntraSigner, options: ArmOptions = {}): ArmEmulator {
+  let pageSize = options.pageSize ?? 10;
+  let writeHoldMs = options.writeHoldMs ?? 30;
+  let denials: ArmDenial[] = [];
+  /** Identity (lower-cased resource id) → ms until which a FIC write on it is in flight. */
+  const busyUntil = new Map<string, number>();
+
+  function challenge(description: string): Reply['headers'] {
+    return {
+      'www-authenticate': `Bearer authorization_uri="https://login.windows.net/", error="invalid_token", error_description="${description}"`,
+    };
+  }
+
+  const unauthorized = (code: string, message: string, description: string): { reply: Reply } => ({
+    reply: armError(401, code, message, challenge(description)),
+  });
+
+  async function authenticate(req: SandboxRequest): Promise<{ claims: JWTPayload } | { reply: Reply }> {
+    const header = req.headers.authorization;
+    if (!header) {
+      return unauthorized('AuthenticationFailed', "Authentication failed. The 'Authorization' header is missing.", "The authentication failed because of missing 'Authorization' header.");
+    }
+    const m = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!m) {
+      return unauthorized('AuthenticationFailed', "Authentication failed. The 'Authorization' header is provided in an invalid format.", "The authentication failed because of invalid 'Authorization' header format.");
+    }
+    let claims: JWTPayload;
+    try {
+      claims = await signer.verify(m[1]!);
+    } catch (err) {
+      if (err instanceof joseErrors.JWTExpired) {
+        const exp = Number(err.payload.exp ?? 0);
+        const message = `The access token expiry UTC time '${armTime(exp)}' is earlier than current UTC time '${armTime(Date.now() / 1000)}'.`;
+        return unauthorized('ExpiredAuthenticationToken', message, 'The access token has expired.');
+      }
+      return unauthorized('InvalidAuthenticationToken', 'The access token is invalid.', 'The access token is invalid.');
+    }
+    const aud = String(claims.aud ?? '');
+    const allowed = [...ALLOWED_AUDIENCES, ctx.urls.arm, `${ctx.urls.arm}/`, req.url.origin, `${req.url.origin}/`];
+    if (!allowed.includes(aud)) {
+      const list = ALLOWED_AUDIENCES.map((a) => `'${a}'`).join(',');
+      return unauthorized(
+        'InvalidAuthenticationTokenAudience',
+        `The access token has been obtained for wrong audience or resource '${aud}'. It should exactly match with one of the allowed audiences ${list}.`,
+        'The access token has been obtained for wrong audience or resource.',
+      );
+    }
+    return { claims };
+  }
+
+  function checkSubscription(claims: JWTPayload, subscriptionId: string): Reply | undefined {
+    const sub = state.subscription(subscriptionId);
+    if (!sub) return armError(404, 'SubscriptionNotFound', `The subscription '${subscriptionId}' could not be found.`);
+    const tid = String(claims.tid ?? '');
+    if (!ieq(tid, sub.tenantId)) {
+      return armError(
+        401,
+        'InvalidAuthenticationTokenTenant',
+        `The access token is from the wrong issuer 'https://sts.windows.net/${tid}/'. It must match the tenant 'https://sts.windows.net/${sub.tenantId}/' associated with this subscription. Please use the authority (URL) 'https://login.windows.net/${sub.tenantId}' to get the token. Note, if the subscription is transferred to another tenant there is no impact to the services, but information about new tenant could take time to propagate (up to an hour). If you just transferred your subscription and see this error message, please try back later.`,
+        challenge('The access token is from the wrong issuer.'),
+      );
+    }
+    return undefined;
+  }
+
+  function authorize(claims: JWTPayload, action: string, scope: string): Reply | undefined {
+    const oid = String(claims.oid ?? '');
+    const denied = denials.find((d) => ieq(d.action, action) && (!d.principalId || ieq(d.principalId, oid)));
+    if (!denied) return undefined;
+    return armError(
+      403,
+      'AuthorizationFailed',
+      `The client '${oid}' with object id '${oid}' does not have authorization to perform action '${action}' over scope '${scope}' or the scope is invalid. If access was recently granted, please refresh your credentials.`,
+    );
+  }
+
+  function rgScope(sub: string, rg: string): string {
+    return `/subscriptions/${sub}/resourceGroups/${rg}`;
+  }
+
+  function identityJson(i: UserAssignedIdentity): unknown {
+    return {
+      id: identityResourceId(i),
+      name: i.name,
+      type: ID_TYPE,
+      location: i.location,
+      tags: i.tags,
+      properties: { tenantId: i.tenantId, principalId: i.principalId, clientId: i.clientId, isolationScope: 'None' },
+    };
+  }
+
+  function ficJson(i: UserAssignedIdentity, f: FederatedCredential): unknown {
+    return {
+      id: `${identityResourceId(i)}/federatedIdentityCredentials/${f.name}`,
+      name: f.name,
+      type: FIC_TYPE,
+      properties: { issuer: f.issuer, subject: f.subject, audiences: [...f.audiences] },
+    };
+  }
+
+  function clusterJson(c: ManagedCluster): unknown {
+    const properties: Record<string, unknown> = {
+      provisioningState: 'Succeeded',
+      powerState: { code: 'Running' },
+      kubernetesVersion: c.kubernetesVersion,
+      currentKubernetesVersion: c.kubernetesVersion,
+      dnsPrefix: `${c.name}-dns`,
+      fqdn: `${c.name}-dns-sandbox.hcp.${c.location}.azmk8s.io`,
+      azurePortalFQDN: `${c.name}-dns-sandbox.portal.hcp.${c.location}.azmk8s.io`,
+      agentPoolProfiles: [
+        { name: 'nodepool1', count: 3, vmSize: 'Standard_D4s_v5', osType: 'Linux', osSKU: 'AzureLinux', mode: 'System', type: 'VirtualMachineScaleSets', provisioningState: 'Succeeded', powerState: { code: 'Running' }, orchestratorVersion: c.kubernetesVersion },
+      ],
+      nodeResourceGroup: `MC_${c.resourceGroup}_${c.name}_${c.location}`,
+      enableRBAC: true,
+      networkProfile: { networkPlugin: 'azure', networkPolicy: 'none', loadBalancerSku: 'standard' },
+      oidcIssuerProfile: c.oidcIssuerProfile.enabled ? { enabled: true, issuerURL: c.oidcIssuerProfile.issuerURL } : { enabled: false },
+      securityProfile: { workloadIdentity: { enabled: c.workloadIdentityEnabled } },
+    };
+    if (c.podIdentityProfile) {
+      properties.podIdentityProfile = {
+        enabled: c.podIdentityProfile.enabled,
+        allowNetworkPluginKubenet: c.podIdentityProfile.allowNetworkPluginKubenet ?? false,
+        userAssignedIdentities: c.podIdentityProfile.userAssignedIdentities.map((u) => ({
+          name: u.name,
+          namespace: u.namespace,
+          bindingSelector: u.bindingSelector ?? u.name,
+          identity: { resourceId: u.identity.resourceId, clientId: u.identity.clientId, objectId: u.identity.objectId },
+          provisioningState: 'Assigned',
+        })),
+        userAssignedIdentityExceptions: [],
+      };
+    }
+    return {
+      id: clusterResourceId(c),
+      location: c.location,
+      name: c.name,
+      type: 'Microsoft.ContainerService/ManagedClusters',
+      sku: { name: 'Base', tier: 'Free' },
+      identity: { type: 'SystemAssigned', principalId: uuidFrom(`aks-principal:${clusterResourceId(c).toLowerCase()}`), tenantId: state.subscription(c.subscriptionId)?.tenantId },
+      properties,
+    };
+  }
+
+  function identityNotFound(rg: string, name: string): Reply {
+    return armError(
+      404,
+      'ResourceNotFound',
+      `The Resource 'Microsoft.ManagedIdentity/userAssignedIdentities/${name}' under resource group '${rg}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`,
+    );
+  }
+
+  const rgNotFound = (rg: string): Reply => armError(404, 'ResourceGroupNotFound', `Resource group '${rg}' could not be found.`);
+
+  /** The identity a request addresses, or the 404 ARM answers. */
+  function lookupIdentity(sub: string, rg: string, name: string, nested: boolean): UserAssignedIdentity | Reply {
+    if (!state.hasResourceGroup(sub, rg)) return rgNotFound(rg);
+    const identity = state.findIdentity(sub, rg, name);
+    if (identity) return identity;
+    if (nested) {
+      // The MSI docs' FIC error table: 404 "The parent user-assigned identity doesn't exist."
+      return armError(404, 'ParentResourceNotFound', `The parent user-assigned identity '${name}' does not exist.`);
+    }
+    return identityNotFound(rg, name);
+  }
+
+  function listFics(req: SandboxRequest, identity: UserAssignedIdentity): Reply {
+    const q = req.url.searchParams;
+    const param = (name: string): string | null => {
+      for (const [k, v] of q) if (k.toLowerCase() === name.toLowerCase()) return v;
+      return null;
+    };
+    const top = Number(param('$top') ?? '') || pageSize;
+    const size = Math.max(1, Math.min(top, pageSize));
+    const skip = Number(param('$skipToken') ?? '0') || 0;
+    const page = identity.fics.slice(skip, skip + size);
+    const body: { value: unknown[]; nextLink?: string } = { value: page.map((f) => ficJson(identity, f)) };
+    if (skip + size < identity.fics.length) {
+      // Literal `$` as ARM writes it (azure-rest-api-specs FederatedIdentityCredentialList.json).
+      const apiVersion = encodeURIComponent(param('api-version') ?? '2024-11-30');
+      const topPart = param('$top') ? `&$top=${top}` : '';
+      body.nextLink = `${req.url.origin}${req.url.pathname}?api-version=${apiVersion}${topPart}&$skipToken=${skip + size}`;
+    }
+    return { status: 200, body };
+  }
+
+  async function putFic(req: SandboxRequest, identity: UserAssignedIdentity, name: string): Promise<Reply> {
+    if (!FIC_NAME.test(name)) {
+      return armError(400, 'BadRequest', `Federated Identity Credential name '${name}' is invalid.`);
+    }
+    let body: { properties?: { issuer?: unknown; subject?: unknown; audiences?: unknown } };
+    try {
+      body = jsonBody(req);
+    } catch (err) {
+      return armError(400, 'InvalidRequestContent', `The request content was invalid and could not be deserialized: '${(err as Error).message}'.`);
+    }
+    const p = body.properties ?? {};
+    const issuer = typeof p.issuer === 'string' ? p.issuer : '';
+    const subject = typeof p.subject === 'string' ? p.subject : '';
+    const audiences = Array.isArray(p.audiences) ? p.audiences.filter((a): a is string => typeof a === 'string' && a !== '') : [];
+    if (!issuer || !subject || !audiences.length) {
+      return armError(400, 'BadRequest', "The request format was unexpected. Federated Identity Credential must specify 'issuer', 'subject' and 'audience'.");
+    }
+    if (audiences.length !== 1) {
+      return armError(400, 'BadRequest', 'Federated identity credentials must have exactly one audience.');
+    }
+    let issuerUrl: URL | undefined;
+    try {
+      issuerUrl = new URL(issuer);
+    } catch {
+      issuerUrl = undefined;
+    }
+    if (!issuerUrl || issuerUrl.protocol !== 'https:') {
+      return armError(400, 'BadRequest', `The request format was unexpected. Federated Identity Credential issuer '${issuer}' must be a valid URL with the 'https' scheme.`);
+    }
+    const existing = identity.fics.find((f) => ieq(f.name, name));
+    const clash = identity.fics.find((f) => f !== existing && f.issuer === issuer && f.subject === subject);
+    if (clash) {
+      return armError(400, 'BadRequest', 'Issuer and subject combination already exists for this Managed Identity.');
+    }
+    if (!existing && identity.fics.length >= MAX_FICS_PER_IDENTITY) {
+      return armError(
+        400,
+        'BadRequest',
+        `The request format was unexpected. Too many Federated Identity Credentials: a user-assigned managed identity can have at most ${MAX_FICS_PER_IDENTITY}.`,
+      );
+    }
+    const conflict = await holdWrite(identity);
+    if (conflict) return conflict;
+    const now = Date.now();
+    const location = `${req.url.origin}${identityResourceId(identity)}/federatedIdentityCredentials/${name}?api-version=${req.url.searchParams.get('api-version') ?? ''}`;
+    const current = identity.fics.find((f) => ieq(f.name, name));
+    if (current) {
+      const changed = current.issuer !== issuer || current.subject !== subject || current.audiences.join('\n') !== audiences.join('\n');
+      if (changed) {
+        current.issuer = issuer;
+        current.subject = subject;
+        current.audiences = audiences;
+        current.propagatesAt = now + state.ficPropagationDelayMs;
+      }
+      return { status: 200, body: ficJson(identity, current) };
+    }
+    const fic: FederatedCredential = { name, issuer, subject, audiences, createdAt: now, propagatesAt: now + state.ficPropagationDelayMs };
+    identity.fics.push(fic);
+    return { status: 201, headers: { location }, body: ficJson(identity, fic) };
+  }
+
+  /**
+   * Marks a FIC write on the identity in flight for the hold time and waits it out, or
+   * answers 409 when another write on the same identity is still in flight. A write counts
+   * from its arrival (the injected write latency is spent before the handler runs).
+   */
+  async function holdWrite(identity: UserAssignedIdentity): Promise<Reply | undefined> {
+    const key = identityResourceId(identity).toLowerCase();
+    const now = Date.now();
+    const arrival = now - (ctx.faults.latency.arm?.writeMs ?? 0);
+    if ((busyUntil.get(key) ?? 0) > arrival) {
+      return armError(
+        409,
+        'ConcurrentFederatedIdentityCredentialsWritesForSingleManagedIdentity',
+        `Too many Federated Identity Credentials are written concurrently for the managed identity '${identityResourceIdLower(identity)}'. Concurrent Federated Identity Credentials writes under the same managed identity are not supported.`,
+      );
+    }
+    busyUntil.set(key, now + writeHoldMs);
+    if (writeHoldMs > 0) await sleep(writeHoldMs);
+    return undefined;
+  }
+
+  async function deleteFic(identity: UserAssignedIdentity, name: string): Promise<Reply> {
+    if (!identity.fics.some((f) => ieq(f.name, name))) return { status: 204 };
+    const conflict = await holdWrite(identity);
+    if (conflict) return conflict;
+    identity.fics = identity.fics.filter((f) => !ieq(f.name, name));
+    return { status: 200 };
+  }
+
+  async function route(req: SandboxRequest, claims: JWTPayload): Promise<Reply> {
+    const path = decodeURIComponent(req.url.pathname);
+    const m = req.method;
+    let r: RegExpExecArray | null;
+
+    if ((r = routes.subscriptions.exec(path)) && m === 'GET') {
+      const tid = String(claims.tid ?? '');
+      const subs = state.subscriptions.filter((s) => ieq(s.tenantId, tid));
+      return { status: 200, body: { value: subs.map(subscriptionJson), count: { type: 'Total', value: subs.length } } };
+    }
+    if ((r = routes.tenants.exec(path)) && m === 'GET') {
+      const tid = String(claims.tid ?? '');
+      return {
+        status: 200,
+        body: { value: [{ id: `/tenants/${tid}`, tenantId: tid, tenantCategory: 'Home', countryCode: 'US', displayName: 'Sandbox', domains: ['sandbox.onmicrosoft.com'], defaultDomain: 'sandbox.onmicrosoft.com', tenantType: 'AAD' }] },
+      };
+    }
+    if ((r = routes.subscription.exec(path)) && m === 'GET') {
+      const bad = checkSubscription(claims, r[1]!);
+      if (bad) return bad;
+      return { status: 200, body: subscriptionJson(state.subscription(r[1]!)!) };
+    }
+    // Everything below lives in a subscription.
+    const subId = /^\/subscriptions\/([^/]+)/i.exec(path)?.[1];
+    if (subId) {
+      const bad = checkSubscription(claims, subId);
+      if (bad) return bad;
+    }
+    if ((r = routes.resourceGroup.exec(path)) && m === 'GET') {
+      const [, sub, rg] = r as unknown as [string, string, string];
+      const deny = authorize(claims, 'Microsoft.Resources/subscriptions/resourceGroups/read', rgScope(sub, rg));
+      if (deny) return deny;
+      if (!state.hasResourceGroup(sub, rg)) return rgNotFound(rg);
+      const location = state.resourceGroups.get(`${sub}/${rg}`.toLowerCase());
+      return { status: 200, body: { id: rgScope(sub, rg), name: rg, type: 'Microsoft.Resources/resourceGroups', location, properties: { provisioningState: 'Succeeded' } } };
+    }
+    if ((r = routes.identities.exec(path)) && m === 'GET') {
+      const [, sub, rg] = r as unknown as [string, string, string];
+      const deny = authorize(claims, 'Microsoft.ManagedIdentity/userAssignedIdentities/read', rgScope(sub, rg));
+      if (deny) return deny;
+      if (!state.hasResourceGroup(sub, rg)) return rgNotFound(rg);
+      const list = state.identities.filter((i) => ieq(i.subscriptionId, sub) && ieq(i.resourceGroup, rg));
+      return { status: 200, body: { value: list.map(identityJson) } };
+    }
+    if ((r = routes.subscriptionIdentities.exec(path)) && m === 'GET') {
+      const sub = r[1]!;
+      const deny = authorize(claims, 'Microsoft.ManagedIdentity/userAssignedIdentities/read', `/subscriptions/${sub}`);
+      if (deny) return deny;
+      return { status: 200, body: { value: state.identities.filter((i) => ieq(i.subscriptionId, sub)).map(identityJson) } };
+    }
+    if ((r = routes.identity.exec(path)) && m === 'GET') {
+      const [, sub, rg, name] = r as unknown as [string, string, string, string];
+      const deny = authorize(claims, 'Microsoft.ManagedIdentity/userAssignedIdentities/read', `${rgScope(sub, rg)}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${name}`);
+      if (deny) return deny;
+      const identity = lookupIdentity(sub, rg, name, false);
+      if ('status' in identity) return identity;
+      return { status: 200, body: identityJson(identity) };
+    }
+    if ((r = routes.fics.exec(path)) && m === 'GET') {
+      const [, sub, rg, name] = r as unknown as [string, string, string, string];
+      const deny = authorize(claims, `${FIC_TYPE}/read`, `${rgScope(sub, rg)}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${name}`);
+      if (deny) return deny;
+      const identity = lookupIdentity(sub, rg, name, true);
+      if ('status' in identity) return identity;
+      return listFics(req, identity);
+    }
+    if ((r = routes.fic.exec(path))) {
+      const [, sub, rg, name, ficName] = r as unknown as [string, string, string, string, string];
+      const scope = `${rgScope(sub, rg)}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${name}/federatedIdentityCredentials/${ficName}`;
+      const action = m === 'GET' ? 'read' : m === 'PUT' ? 'write' : m === 'DELETE' ? 'delete' : '';
+      if (!action) return armError(405, 'HttpMethodNotAllowed', `The HTTP method '${m}' is not supported for this resource.`);
+      const deny = authorize(claims, `${FIC_TYPE}/${action}`, scope);
+      if (deny) return deny;
+      const identity = lookupIdentity(sub, rg, name, true);
+      if ('status' in identity) return identity;
+      if (m === 'GET') {
+        const fic = identity.fics.find((f) => ieq(f.name, ficName));
+        if (!fic) {
+          return armError(
+            404,
+            'ResourceNotFound',
+            `The Resource 'Microsoft.ManagedIdentity/userAssignedIdentities/${name}/federatedIdentityCredentials/${ficName}' under resource group '${rg}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`,
+          );
+        }
+        return { status: 200, body: ficJson(identity, fic) };
+      }
+      if (m === 'PUT') return putFic(req, identity, ficName);
+      return deleteFic(identity, ficName);
+    }
+    if ((r = routes.cluster.exec(path)) && m === 'GET') {
+      const [, sub, rg, name] = r as unknown as [string, string, string, string];
+      const deny = authorize(claims, 'Microsoft.ContainerService/managedClusters/read', `${rgScope(sub, rg)}/providers/Microsoft.ContainerService/managedClusters/${name}`);
+      if (deny) return deny;
+      if (!state.hasResourceGroup(sub, rg)) return rgNotFound(rg);
+      const cluster = state.findCluster(sub, rg, name);
+      if (!cluster) {
+        return armError(
+          404,
+          'ResourceNotFound',
+          `The Resource 'Microsoft.ContainerService/managedClusters/${name}' under resource group '${rg}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`,
+        );
+      }
+      return { status: 200, body: clusterJson(cluster) };
+    }
+    return armError(404, 'InvalidResourceType', `The sandbox ARM does not serve '${m} ${req.url.pathname}'.`);
+  }
+
+  const service: Service = {
+    name: 'arm',
+    async handle(req: SandboxRequest, _res: ServerResponse): Promise<Reply> {
+      const requestId = newId();
+      const correlation = String(req.headers['x-ms-client-request-id'] ?? requestId);
+      const common = { 'x-ms-request-id': requestId, 'x-ms-correlation-request-id': correlation, 'x-ms-routing-request-id': `SANDBOX:${requestId}` };
+      const auth = await authenticate(req);
+      let reply: Reply;
+      if ('reply' in auth) reply = auth.reply;
+      else if (!req.url.searchParams.get('api-version')) {
+        reply = armError(400, 'MissingApiVersionParameter', 'The api-version query parameter (?api-version=) is required for all requests.');
+      } else reply = await route(req, auth.claims);
+      return { ...reply, headers: { ...common, ...reply.headers } };
+    },
+  };
+
+  return {
+    service,
+    setPageSize(n) {
+      pageSize = Math.max(1, Math.floor(n));
+    },
+    setWriteHold(ms) {
+      writeHoldMs = Math.max(0, ms);
+    },
+    deny(denial) {
+      denials.push(denial);
+    },
+    clearDenials() {
+      denials = [];
+    },
+  };
+}
+
+function subscriptionJson(s: { subscriptionId: string; tenantId: string; displayName: string }): unknown {
+  return {
+    id: `/subscriptions/${s.subscriptionId}`,
+    authorizationSource: 'RoleBased',
+    managedByTenants: [],
+    subscriptionId: s.subscriptionId,
+    tenantId: s.tenantId,
+    displayName: s.displayName,
+    state: 'Enabled',
+    subscriptionPolicies: { locationPlacementId: 'Public_2014-09-01', quotaId: 'PayAsYouGo_2014-09-01', spendingLimit: 'Off' },
+  };
+}

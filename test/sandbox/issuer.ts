@@ -1,0 +1,42 @@
+// The AKS OIDC issuer (service 'issuer'): for every cluster issuer in the state, the
+// discovery document and the JWKS at the paths AKS serves them, the way Entra fetches them
+// (`<issuer>.well-known/openid-configuration`, then `jwks_uri` = `<issuer>openid/v1/jwks`).
+// Source: AKS "Create an OIDC provider" (learn.microsoft.com/azure/aks/use-oidc-issuer,
+// "Get the OIDC issuer URL … discovery document") and the azure-workload-identity
+// troubleshooting page (`curl ${SERVICE_ACCOUNT_ISSUER}/.well-known/openid-configuration`
+// and `…/openid/v1/jwks`). The issuer is matched by path: the same document is served
+// under 127.0.0.1 and under <region>.oic.prod-aks.azure.com (Host router), and its
+// `issuer` is the byte-exact URL kept in the state, trailing slash included.
+import type { ServerResponse } from 'node:http';
+import type { Reply, SandboxRequest, Service } from './http.ts';
+import type { SandboxState } from './state.ts';
+
+export function createIssuer(state: SandboxState): Service {
+  return {
+    name: 'issuer',
+    handle(req: SandboxRequest, _res: ServerResponse): Reply {
+      if (req.method !== 'GET' && req.method !== 'HEAD') return { status: 405, body: 'Method Not Allowed\n' };
+      const path = req.url.pathname;
+      for (const issuer of state.issuers.values()) {
+        const base = new URL(issuer.url).pathname; // '/<tenant>/<uuid>/'
+        if (path === `${base}.well-known/openid-configuration`) {
+          return {
+            status: 200,
+            headers: { 'cache-control': 'max-age=300' },
+            body: {
+              issuer: issuer.url,
+              jwks_uri: `${issuer.url}openid/v1/jwks`,
+              response_types_supported: ['id_token'],
+              subject_types_supported: ['public'],
+              id_token_signing_alg_values_supported: ['RS256'],
+            },
+          };
+        }
+        if (path === `${base}openid/v1/jwks`) {
+          return { status: 200, headers: { 'cache-control': 'max-age=300' }, body: { keys: [issuer.publicJwk] } };
+        }
+      }
+      return { status: 404, headers: { 'content-type': 'text/plain' }, body: 'Not Found\n' };
+    },
+  };
+}
