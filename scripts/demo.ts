@@ -1,34 +1,39 @@
 // `npm run demo`: the whole job on the sandbox, through the built dist/index.js, as a
-// workflow would run it. Prints what a user would see in the job log and summary.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+// workflow runs it. The sandbox plays AKS (API server, webhook, kubelet), its OIDC issuer,
+// Entra ID, ARM and GitHub; the scenario is the staging environment of
+// examples/workload-identity.yaml before the migration.
+import { resolve } from 'node:path';
+import { startSandbox } from '../test/sandbox/index.ts';
+import { runAction } from '../test/e2e/run-action.ts';
 
 const root = resolve(import.meta.dirname, '..');
-const dir = mkdtempSync(join(tmpdir(), 'wi-demo-'));
-const summary = join(dir, 'summary.md');
-const output = join(dir, 'output');
-writeFileSync(summary, '');
-writeFileSync(output, '');
+const mapping = 'examples/workload-identity.yaml';
+const sb = await startSandbox({ scenario: resolve(root, 'test/sandbox/scenarios/demo.yaml') });
+const hidden = /^::(debug|add-mask)::/; // the runner hides these in a real job log
 
-function step(title: string, inputs: Record<string, string>): number {
-  console.log(`\n━━━ ${title} ━━━`);
-  writeFileSync(summary, '');
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? dir,
-    GITHUB_ACTIONS: 'true',
-    GITHUB_WORKSPACE: root,
-    GITHUB_STEP_SUMMARY: summary,
-    GITHUB_OUTPUT: output,
-    RUNNER_TEMP: dir,
-  };
-  for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
-  const run = spawnSync(process.execPath, [join(root, 'dist/index.js')], { env, stdio: 'inherit' });
-  console.log(`\n(exit code ${run.status}; job summary written to ${summary}: ${readFileSync(summary, 'utf8').length} characters)`);
-  return run.status ?? 1;
+async function step(title: string, inputs: Record<string, string>): Promise<number> {
+  console.log(`\n\x1b[1m━━━ ${title} ━━━\x1b[0m`);
+  sb.log.reset();
+  const run = await runAction({ workspace: root, env: sb.env, inputs: { 'mapping-file': mapping, environment: 'staging', ...inputs } });
+  // The log repeats the summary; show only what the summary does not say.
+  const summaryLines = new Set(run.summary.split('\n'));
+  const log = run.stdout.split('\n').filter((l) => l.trim() && !hidden.test(l) && !summaryLines.has(l));
+  console.log(log.map((l) => `  │ ${l}`).join('\n'));
+  console.log('\n  job summary:\n' + run.summary.split('\n').map((l) => `  ${l}`).join('\n'));
+  const writes = sb.log.writes().filter((c) => c.service === 'arm' || (c.service === 'kube' && !c.path.includes('selfsubjectaccessreviews') && !c.path.includes('dryRun=All')));
+  console.log(`  exit code ${run.code}; outputs: changes=${run.outputs.changes ?? ''}; writes to Azure and the cluster: ${writes.length}`);
+  for (const w of writes) console.log(`    ${w.service} ${w.method} ${decodeURIComponent(w.path.split('?')[0]!)} → ${w.status}`);
+  return run.code;
 }
 
-const code = step('validate examples/workload-identity.yaml', { mode: 'validate', 'mapping-file': 'examples/workload-identity.yaml' });
-process.exit(code);
+let failed = 0;
+try {
+  failed += (await step('1. validate (a pull request from a fork: no credentials)', { mode: 'validate' })) ? 1 : 0;
+  failed += (await step('2. plan (the pull request: read-only)', { mode: 'plan' })) ? 1 : 0;
+  failed += (await step('3. apply (the staging deployment job)', { mode: 'apply', verify: 'false' })) ? 1 : 0;
+  failed += (await step('4. plan again (drift detection: nothing to do)', { mode: 'plan', 'fail-on-changes': 'true' })) ? 1 : 0;
+} finally {
+  await sb.stop();
+}
+console.log(failed ? `\n${failed} step(s) failed` : '\nAll steps succeeded.');
+process.exit(failed ? 1 : 0);

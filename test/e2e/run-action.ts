@@ -79,6 +79,9 @@ export async function runAction(opts: RunOptions): Promise<ActionRun> {
     GITHUB_REPOSITORY: 'contoso/platform',
     ...opts.env,
   };
+  // The files this harness reads back always win over a sandbox's defaults.
+  Object.assign(env, { GITHUB_OUTPUT: outputFile, GITHUB_STEP_SUMMARY: summaryFile, GITHUB_STATE: stateFile });
+  if (opts.workspace) env.GITHUB_WORKSPACE = opts.workspace;
   for (const [name, value] of Object.entries(opts.inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
   const child = spawn(process.execPath, [join(DIST, opts.entry ?? 'index.js')], { cwd: workspace, env });
   let stdout = '';

@@ -384,6 +384,28 @@ describe('other kinds', () => {
   });
 });
 
+describe('seed', () => {
+  it('stores manifests as they are, creating their namespace; running pods list by spec.serviceAccountName', async () => {
+    h.kube.seed([
+      { apiVersion: 'aadpodidentity.k8s.io/v1', kind: 'AzureIdentityBinding', metadata: { name: 'b', namespace: 'seeded' }, spec: { AzureIdentity: 'id', Selector: 'web' } },
+      { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'web', namespace: 'seeded' } },
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'web-0', namespace: 'seeded', labels: { aadpodidbinding: 'web' } },
+        spec: { serviceAccountName: 'web', containers: [{ name: 'app', image: 'contoso/web:1' }] },
+        status: { phase: 'Running' },
+      },
+    ]);
+    expect((await core.readNamespace({ name: 'seeded' })).status?.phase).toBe('Active');
+    const pods = await core.listNamespacedPod({ namespace: 'seeded', fieldSelector: 'spec.serviceAccountName=web', limit: 500 });
+    expect(pods.items.map((p) => `${p.metadata?.name} ${p.status?.phase} ${p.spec?.nodeName}`)).toEqual(['web-0 Running aks-nodepool1-0']);
+    expect(await core.readNamespacedPodLog({ name: 'web-0', namespace: 'seeded' })).toBe('');
+    const legacy = h.kube.store.list('azureidentitybindings.aadpodidentity.k8s.io', 'seeded');
+    expect(legacy.map((o) => o['spec'])).toEqual([{ AzureIdentity: 'id', Selector: 'web' }]);
+  });
+});
+
 describe('TokenRequest and issuer discovery', () => {
   it('issues a token that verifies against /openid/v1/jwks with the Kubernetes claims', async () => {
     await namespace('tokens');

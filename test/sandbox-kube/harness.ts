@@ -32,11 +32,11 @@ export async function startKube(options: Partial<KubeOptions> = {}, user?: strin
   const log = new CallLog();
   const faults = new Faults();
   const workDir = mkdtempSync(join(tmpdir(), 'wi-kube-'));
-  let kube: KubeEmulator | undefined;
   // listen() needs the service before the port is known; the emulator needs the port.
+  const late: { kube?: KubeEmulator } = {};
   const front: Service = {
     name: 'kube',
-    handle: (req, res) => (kube ? kube.service.handle(req, res) : { status: 503, body: 'starting' }),
+    handle: (req, res) => (late.kube ? late.kube.service.handle(req, res) : { status: 503, body: 'starting' }),
   };
   const server = await listen(front, tls, log, faults);
   const ctx: SandboxContext = {
@@ -47,15 +47,15 @@ export async function startKube(options: Partial<KubeOptions> = {}, user?: strin
     workDir,
   };
   const issuer = await createClusterIssuer(server.url, TENANT);
-  kube = createKube(ctx, { clusterIssuer: issuer, authorityHost: `${ctx.urls.entra}/`, tenantId: TENANT, ...options });
+  const kube = createKube(ctx, { clusterIssuer: issuer, authorityHost: `${ctx.urls.entra}/`, tenantId: TENANT, ...options });
+  late.kube = kube;
   const kubeconfigPath = join(workDir, 'kubeconfig');
   writeFileSync(kubeconfigPath, kube.kubeconfig(server.url, user), { mode: 0o600 });
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfigPath);
   const cacheDir = join(workDir, 'kubectl-cache');
-  const emulator = kube;
   return {
-    kube: emulator,
+    kube,
     ctx,
     server,
     issuer,
@@ -76,7 +76,7 @@ export async function startKube(options: Partial<KubeOptions> = {}, user?: strin
       });
     },
     async close() {
-      await emulator.stop();
+      await kube.stop();
       await close(server.server);
       rmSync(workDir, { recursive: true, force: true });
     },

@@ -47,7 +47,9 @@ export function createSandboxTls(extraNames: string[] = []): SandboxTls {
   caCert.serialNumber = serial();
   caCert.validity.notBefore = now;
   caCert.validity.notAfter = later;
-  const caName = [{ name: 'commonName', value: 'workload-identity sandbox CA' }];
+  // A unique name per sandbox: when a process trusts two sandbox CAs (two sandboxes in one
+  // test file), OpenSSL picks the issuer by name, and a shared name fails the chain.
+  const caName = [{ name: 'commonName', value: `workload-identity sandbox CA ${serial().slice(0, 8)}` }];
   caCert.setSubject(caName);
   caCert.setIssuer(caName);
   caCert.setExtensions([

@@ -576,6 +576,8 @@ export class Handlers {
       throw badRequest(`previous terminated container "${container}" in pod "${pod.metadata.name}" not found`);
     }
     if (!this.d.logs.has(uid, container)) {
+      // A pod seeded as running (no emulated process) has an empty log.
+      if (status?.state.running || status?.state.terminated) return { status: 200, headers: { 'content-type': 'text/plain' }, body: '' };
       const waiting = status?.state.waiting?.reason ?? 'ContainerCreating';
       const why = waiting === 'ErrImagePull' || waiting === 'ImagePullBackOff' ? 'trying and failing to pull image' : waiting;
       throw badRequest(`container "${container}" in pod "${pod.metadata.name}" is waiting to start: ${why}`);
@@ -591,7 +593,8 @@ export class Handlers {
       return { status: 200, headers: { 'content-type': 'text/plain' }, body: text };
     }
     res.writeHead(200, { 'content-type': 'text/plain', 'transfer-encoding': 'chunked' });
-    res.write(text);
+    res.flushHeaders();
+    if (text) res.write(text);
     const stamps = info.query.get('timestamps') === 'true';
     const unsubscribe = this.d.logs.follow(
       uid,

@@ -17,7 +17,7 @@ import { Handlers, withType, type ApiState } from './handlers.ts';
 import { Kubelet, NODE_NAMES } from './kubelet.ts';
 import { PodLogs } from './logs.ts';
 import { Rbac, type DenyRule } from './rbac.ts';
-import { findByKind, groupVersion, RESOURCES } from './resources.ts';
+import { findByKind, RESOURCES } from './resources.ts';
 import { route, tokenFor } from './router.ts';
 import { KubeStore } from './store.ts';
 import { clone, isObject, type KObject, type Namespace, type Pod } from './types.ts';
@@ -94,7 +94,6 @@ export function createKube(ctx: SandboxContext, options: KubeOptions): KubeEmula
     workDir: dir,
     caFile,
     images: () => images,
-    unschedulable: () => unschedulable,
     apiServer: () => {
       if (!ctx.urls?.kube) return undefined;
       const u = new URL(ctx.urls.kube);
@@ -128,6 +127,20 @@ export function createKube(ctx: SandboxContext, options: KubeOptions): KubeEmula
       pod.spec ??= { containers: [] };
       pod.spec.serviceAccountName ??= 'default';
       if (!pod.status?.phase) defaultPod(pod);
+      else if (pod.status.phase === 'Running') {
+        // A workload seeded as already running: bound, containers running, nothing to execute.
+        pod.spec.nodeName ??= NODE_NAMES[0];
+        pod.status.containerStatuses ??= pod.spec.containers.map((c) => ({
+          name: c.name,
+          image: c.image ?? '',
+          imageID: '',
+          ready: true,
+          restartCount: 0,
+          started: true,
+          state: { running: { startedAt: o.metadata.creationTimestamp } },
+          lastState: {},
+        }));
+      }
     }
     const stored = existing ? store.update(r, o) : store.create(r, o);
     if (r.kind === 'Namespace') handlers.namespaceCreated(stored);
@@ -259,4 +272,3 @@ export function createKube(ctx: SandboxContext, options: KubeOptions): KubeEmula
   };
 }
 
-export { groupVersion };

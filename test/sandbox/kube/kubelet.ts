@@ -1,8 +1,9 @@
 // The scheduler and one node's kubelet, driven by the store's change feed as the real ones
 // are driven by watches:
-//  - scheduling (binding to aks-nodepool1-0, event Scheduled; when nodes are cordoned or the
-//    nodeSelector matches none: PodScheduled=False/Unschedulable + FailedScheduling
-//    "0/3 nodes are available: …", wording from kube-scheduler's FitError);
+//  - scheduling over the Node objects (binding to the first node that is not cordoned and
+//    matches the nodeSelector, event Scheduled; otherwise PodScheduled=False/Unschedulable +
+//    FailedScheduling "0/3 nodes are available: 3 node(s) were unschedulable. preemption: …",
+//    wording from kube-scheduler's FitError; retried when a Node changes);
 //  - image pulls from a configured set (a missing image: events Failed ErrImagePull, BackOff,
 //    container waiting ErrImagePull → ImagePullBackOff, pod stays Pending; wording from
 //    pkg/kubelet/images/image_manager.go);
@@ -27,9 +28,8 @@ import { signServiceAccountToken } from './tokens.ts';
 import type { Container, ContainerStatus, Pod, PodCondition, PodStatus, ServiceAccount, Volume } from './types.ts';
 
 export const NODE_NAMES = ['aks-nodepool1-0', 'aks-nodepool1-1', 'aks-nodepool1-2'];
-const NODE = NODE_NAMES[0]!;
-const HOST_IP = '10.224.0.4';
-const KUBELET = { component: 'kubelet', host: NODE };
+const hostIPOf = (node: string | undefined) => `10.224.0.${4 + Math.max(0, NODE_NAMES.indexOf(node ?? ''))}`;
+const kubeletOf = (p: Pod) => ({ component: 'kubelet', host: p.spec.nodeName ?? NODE_NAMES[0]! });
 const SCHEDULER = { component: 'default-scheduler' };
 
 /** Milliseconds the emulated steps take; small so tests stay fast. */
@@ -43,7 +43,6 @@ export interface KubeletOptions {
   workDir: string;
   caFile: string;
   images: () => Set<string>;
-  unschedulable: () => boolean;
   apiServer: () => { host: string; port: string } | undefined;
   defaultAudience: () => string;
 }
@@ -104,7 +103,13 @@ export class Kubelet {
   }
 
   private onChange(c: Change): void {
-    if (c.resource.kind !== 'Pod' || this.stopped) return;
+    if (this.stopped) return;
+    if (c.resource.kind === 'Node') {
+      // The scheduler retries unschedulable pods when nodes change (e.g. uncordon).
+      if (this.pending.size) setImmediate(() => this.retryPending());
+      return;
+    }
+    if (c.resource.kind !== 'Pod') return;
     // Later, not inside the store's write: watchers must see this change before our reaction.
     setImmediate(() => {
       if (!this.stopped) this.react(c);
@@ -115,7 +120,9 @@ export class Kubelet {
     const pod = c.object as Pod;
     const uid = pod.metadata.uid!;
     if (c.type === 'ADDED') {
-      if (!isTerminal(pod.status?.phase) && !this.runs.has(uid)) this.admit(pod);
+      // Pods seeded as running (or finished) are left as they are.
+      const fresh = (pod.status?.phase ?? 'Pending') === 'Pending' && !pod.status?.containerStatuses;
+      if (fresh && !this.runs.has(uid)) this.admit(pod);
     } else if (c.type === 'MODIFIED') {
       if (pod.metadata.deletionTimestamp && !this.runs.get(uid)?.deleting) this.beginDelete(pod);
     } else if (c.type === 'DELETED') {
@@ -177,33 +184,53 @@ export class Kubelet {
     }
   }
 
-  private unschedulableReason(pod: Pod): string | undefined {
-    const nodeLabels: Record<string, string> = { 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', agentpool: 'nodepool1', 'kubernetes.azure.com/agentpool': 'nodepool1' };
-    if (this.o.unschedulable()) return '3 node(s) were unschedulable';
+  /**
+   * The scheduler's filter over the Node objects: cordoned nodes (spec.unschedulable, as
+   * `kubectl cordon` or setUnschedulable leave them) and nodeSelector mismatches. Returns the
+   * chosen node, or the FitError reasons ("3 node(s) were unschedulable").
+   */
+  private fit(pod: Pod): { node: string } | { why: string } {
+    const nodes = this.o.store.list('nodes');
+    let cordoned = 0;
+    let mismatched = 0;
     const sel = pod.spec.nodeSelector ?? {};
-    if (Object.entries(sel).some(([k, v]) => k !== 'kubernetes.io/hostname' && nodeLabels[k] !== v)) return "3 node(s) didn't match Pod's node affinity/selector";
-    return undefined;
+    for (const n of nodes) {
+      if ((n['spec'] as { unschedulable?: boolean } | undefined)?.unschedulable) {
+        cordoned++;
+        continue;
+      }
+      const labels = n.metadata.labels ?? {};
+      if (Object.entries(sel).some(([k, v]) => labels[k] !== v)) {
+        mismatched++;
+        continue;
+      }
+      return { node: n.metadata.name! };
+    }
+    const parts: string[] = [];
+    if (mismatched) parts.push(`${mismatched} node(s) didn't match Pod's node affinity/selector`);
+    if (cordoned) parts.push(`${cordoned} node(s) were unschedulable`);
+    return { why: `0/${nodes.length} nodes are available: ${parts.join(', ') || 'no nodes available to schedule pods'}. preemption: 0/${nodes.length} nodes are available: ${nodes.length} Preemption is not helpful for scheduling.` };
   }
 
   private schedule(run: PodRun): void {
     const pod = this.current(run);
     if (!pod || pod.spec.nodeName || pod.metadata.deletionTimestamp) return;
     const key = `${run.namespace}/${run.name}`;
-    const why = this.unschedulableReason(pod);
-    if (why) {
+    const fit = this.fit(pod);
+    if ('why' in fit) {
       this.pending.add(key);
-      const message = `0/3 nodes are available: ${why}. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.`;
+      const message = fit.why;
       const updated = this.update(run, (p) => setCondition(p.status!, condition('PodScheduled', false, 'Unschedulable', message)));
       if (updated) this.o.events.record(updated, 'Warning', 'FailedScheduling', message, SCHEDULER);
       return;
     }
     this.pending.delete(key);
     const bound = this.update(run, (p) => {
-      p.spec.nodeName = NODE;
+      p.spec.nodeName = fit.node;
       setCondition(p.status!, condition('PodScheduled', true));
     });
     if (!bound) return;
-    this.o.events.record(bound, 'Normal', 'Scheduled', `Successfully assigned ${run.namespace}/${run.name} to ${NODE}`, SCHEDULER);
+    this.o.events.record(bound, 'Normal', 'Scheduled', `Successfully assigned ${run.namespace}/${run.name} to ${fit.node}`, SCHEDULER);
     this.later(run, TIMINGS.pull, () => this.startPod(run));
   }
 
@@ -231,8 +258,9 @@ export class Kubelet {
     const started = this.update(run, (p) => {
       const s = p.status!;
       s.phase = 'Pending';
-      s.hostIP = HOST_IP;
-      s.hostIPs = [{ ip: HOST_IP }];
+      const hostIP = hostIPOf(p.spec.nodeName);
+      s.hostIP = hostIP;
+      s.hostIPs = [{ ip: hostIP }];
       const podIP = `10.244.0.${10 + (parseInt(run.uid.slice(0, 2), 16) % 240)}`;
       s.podIP = podIP;
       s.podIPs = [{ ip: podIP }];
@@ -254,18 +282,18 @@ export class Kubelet {
       const field = `spec.${(started.spec.initContainers ?? []).includes(c) ? 'initContainers' : 'containers'}{${c.name}}`;
       const image = c.image ?? '';
       if (!images.has(image)) {
-        this.o.events.record(started, 'Normal', 'Pulling', `Pulling image "${image}"`, KUBELET, field);
+        this.o.events.record(started, 'Normal', 'Pulling', `Pulling image "${image}"`, kubeletOf(started), field);
         const why = `failed to pull and unpack image "${qualifiedImage(image)}": failed to resolve reference "${qualifiedImage(image)}": ${qualifiedImage(image)}: not found`;
-        this.o.events.record(started, 'Warning', 'Failed', `Failed to pull image "${image}": rpc error: code = NotFound desc = ${why}`, KUBELET, field);
-        this.o.events.record(started, 'Warning', 'Failed', 'Error: ErrImagePull', KUBELET, field);
+        this.o.events.record(started, 'Warning', 'Failed', `Failed to pull image "${image}": rpc error: code = NotFound desc = ${why}`, kubeletOf(started), field);
+        this.o.events.record(started, 'Warning', 'Failed', 'Error: ErrImagePull', kubeletOf(started), field);
         this.setContainer(run, c.name, (cs) => {
           cs.state = { waiting: { reason: 'ErrImagePull', message: `rpc error: code = NotFound desc = ${why}` } };
         });
         this.later(run, TIMINGS.backOff, () => {
           const p = this.current(run);
           if (!p) return;
-          this.o.events.record(p, 'Normal', 'BackOff', `Back-off pulling image "${image}"`, KUBELET, field);
-          this.o.events.record(p, 'Warning', 'Failed', 'Error: ImagePullBackOff', KUBELET, field);
+          this.o.events.record(p, 'Normal', 'BackOff', `Back-off pulling image "${image}"`, kubeletOf(p), field);
+          this.o.events.record(p, 'Warning', 'Failed', 'Error: ImagePullBackOff', kubeletOf(p), field);
           this.setContainer(run, c.name, (cs) => {
             cs.state = { waiting: { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}"` } };
           });
@@ -273,17 +301,17 @@ export class Kubelet {
         return;
       }
       if (c.imagePullPolicy === 'Always') {
-        this.o.events.record(started, 'Normal', 'Pulling', `Pulling image "${image}"`, KUBELET, field);
-        this.o.events.record(started, 'Normal', 'Pulled', `Successfully pulled image "${image}" in 212ms (212ms including waiting). Image size: 79251395 bytes.`, KUBELET, field);
+        this.o.events.record(started, 'Normal', 'Pulling', `Pulling image "${image}"`, kubeletOf(started), field);
+        this.o.events.record(started, 'Normal', 'Pulled', `Successfully pulled image "${image}" in 212ms (212ms including waiting). Image size: 79251395 bytes.`, kubeletOf(started), field);
       } else {
-        this.o.events.record(started, 'Normal', 'Pulled', `Container image "${image}" already present on machine`, KUBELET, field);
+        this.o.events.record(started, 'Normal', 'Pulled', `Container image "${image}" already present on machine`, kubeletOf(started), field);
       }
     }
 
     try {
       await this.writeVolumes(run, started);
     } catch (err) {
-      this.o.events.record(started, 'Warning', 'FailedMount', `MountVolume.SetUp failed: ${(err as Error).message}`, KUBELET);
+      this.o.events.record(started, 'Warning', 'FailedMount', `MountVolume.SetUp failed: ${(err as Error).message}`, kubeletOf(started));
       return;
     }
 
@@ -330,7 +358,7 @@ export class Kubelet {
             audiences: [t.audience || this.o.defaultAudience()],
             expirationSeconds: t.expirationSeconds ?? 3600,
             pod: { name: run.name, uid: run.uid },
-            node: { name: NODE, uid: nodeUid(this.o.store) },
+            node: { name: pod.spec.nodeName ?? '', uid: nodeUid(this.o.store, pod.spec.nodeName ?? '') },
           });
           writeFile(join(dir, t.path), token);
         }
@@ -427,10 +455,10 @@ export class Kubelet {
     const map = this.pathMapper(run, pod, c);
     const argv = (c.command?.length ? [...c.command, ...(c.args ?? [])] : [...(c.args ?? [])]).map((a) => expand(a, env));
     const id = containerId();
-    this.o.events.record(pod, 'Normal', 'Created', `Created container: ${c.name}`, KUBELET, field);
+    this.o.events.record(pod, 'Normal', 'Created', `Created container: ${c.name}`, kubeletOf(pod), field);
     this.o.logs.open(run.uid, c.name);
     const startedAt = timestamp();
-    this.o.events.record(pod, 'Normal', 'Started', `Started container ${c.name}`, KUBELET, field);
+    this.o.events.record(pod, 'Normal', 'Started', `Started container ${c.name}`, kubeletOf(pod), field);
     this.update(run, (p) => {
       const cs = (init ? p.status!.initContainerStatuses : p.status!.containerStatuses)?.find((x) => x.name === c.name);
       if (cs) {
@@ -528,7 +556,7 @@ export class Kubelet {
     });
     if (restartedBackOff(this.current(run), c.name)) {
       const p = this.current(run)!;
-      this.o.events.record(p, 'Warning', 'BackOff', `Back-off restarting failed container ${c.name} in pod ${p.metadata.name}_${p.metadata.namespace}(${p.metadata.uid})`, KUBELET, `spec.containers{${c.name}}`);
+      this.o.events.record(p, 'Warning', 'BackOff', `Back-off restarting failed container ${c.name} in pod ${p.metadata.name}_${p.metadata.namespace}(${p.metadata.uid})`, kubeletOf(p), `spec.containers{${c.name}}`);
     }
     const after = this.current(run);
     if (after && isTerminal(after.status?.phase)) this.finish(run);
@@ -538,7 +566,7 @@ export class Kubelet {
     const pod = this.current(run);
     if (!pod || isTerminal(pod.status?.phase)) return;
     const message = 'Pod was active on the node longer than the specified deadline';
-    this.o.events.record(pod, 'Normal', 'DeadlineExceeded', message, KUBELET);
+    this.o.events.record(pod, 'Normal', 'DeadlineExceeded', message, kubeletOf(pod));
     for (const p of run.procs.values()) p.kill('SIGKILL');
     const finishedAt = timestamp();
     this.update(run, (p) => {
@@ -568,7 +596,7 @@ export class Kubelet {
     for (const t of run.timers) clearTimeout(t);
     run.timers.clear();
     const procs = [...run.procs.entries()];
-    for (const [name] of procs) this.o.events.record(pod, 'Normal', 'Killing', `Stopping container ${name}`, KUBELET, `spec.containers{${name}}`);
+    for (const [name] of procs) this.o.events.record(pod, 'Normal', 'Killing', `Stopping container ${name}`, kubeletOf(pod), `spec.containers{${name}}`);
     for (const [, p] of procs) p.kill('SIGTERM');
     const grace = Math.min((pod.metadata.deletionGracePeriodSeconds ?? 30) * 1000, TIMINGS.killGrace);
     const kill = setTimeout(() => {
@@ -631,8 +659,8 @@ export function qualifiedImage(image: string): string {
   return ref;
 }
 
-function nodeUid(store: KubeStore): string {
-  return store.get('nodes', undefined, NODE)?.metadata.uid ?? '';
+function nodeUid(store: KubeStore, node: string): string {
+  return store.get('nodes', undefined, node)?.metadata.uid ?? '';
 }
 
 /** Downward API fieldRef values (https://kubernetes.io/docs/concepts/workloads/pods/downward-api/). */
@@ -651,11 +679,11 @@ export function fieldRefValue(pod: Pod, path: string): string {
     case 'metadata.annotations':
       return Object.entries(pod.metadata.annotations ?? {}).map(([k, v]) => `${k}="${v}"`).join('\n');
     case 'spec.nodeName':
-      return pod.spec.nodeName ?? NODE;
+      return pod.spec.nodeName ?? '';
     case 'spec.serviceAccountName':
       return pod.spec.serviceAccountName ?? 'default';
     case 'status.hostIP':
-      return pod.status?.hostIP ?? HOST_IP;
+      return pod.status?.hostIP ?? '';
     case 'status.podIP':
       return pod.status?.podIP ?? '';
     default:

@@ -1,13 +1,14 @@
-// kubectl's typed clients send some bodies as protobuf (`application/vnd.kubernetes.protobuf`):
-// `kubectl auth can-i` (SelfSubjectAccessReview) and `kubectl create token` (TokenRequest).
-// This decodes the Kubernetes envelope (4-byte magic "k8s\0" + runtime.Unknown, see
-// https://kubernetes.io/docs/reference/using-api/api-concepts/#protobuf-encoding) and the
-// few messages those commands send, field numbers from k8s.io/api/*/v1/generated.proto.
-// Answers stay JSON: client-go decodes a response by its Content-Type.
-import { badRequest } from './status.ts';
+// kubectl's typed clients send bodies as protobuf (`application/vnd.kubernetes.protobuf`):
+// `kubectl auth can-i` (SelfSubjectAccessReview), `kubectl create token` (TokenRequest),
+// `kubectl create namespace|serviceaccount|configmap|secret`. This decodes the Kubernetes
+// envelope (4-byte magic "k8s\0" + runtime.Unknown, see
+// https://kubernetes.io/docs/reference/using-api/api-concepts/#protobuf-encoding) and those
+// messages, field numbers from k8s.io/api/*/v1/generated.proto and apimachinery meta/v1.
+// Other kinds answer 415. Answers stay JSON: client-go decodes a response by its Content-Type.
+import { badRequest, unsupportedMediaType } from './status.ts';
 import type { JsonObject } from './types.ts';
 
-type FieldType = 'string' | 'int64' | 'bool' | Schema;
+type FieldType = 'string' | 'int64' | 'bool' | 'bytes' | 'map' | 'bytesMap' | Schema;
 interface FieldDef {
   name: string;
   type: FieldType;
@@ -15,7 +16,30 @@ interface FieldDef {
 }
 type Schema = Record<number, FieldDef>;
 
-const OBJECT_META: Schema = { 1: { name: 'name', type: 'string' }, 2: { name: 'generateName', type: 'string' }, 3: { name: 'namespace', type: 'string' }, 5: { name: 'uid', type: 'string' }, 6: { name: 'resourceVersion', type: 'string' } };
+const OWNER_REFERENCE: Schema = {
+  1: { name: 'kind', type: 'string' },
+  3: { name: 'name', type: 'string' },
+  4: { name: 'uid', type: 'string' },
+  5: { name: 'apiVersion', type: 'string' },
+  6: { name: 'controller', type: 'bool' },
+  7: { name: 'blockOwnerDeletion', type: 'bool' },
+};
+
+const OBJECT_META: Schema = {
+  1: { name: 'name', type: 'string' },
+  2: { name: 'generateName', type: 'string' },
+  3: { name: 'namespace', type: 'string' },
+  5: { name: 'uid', type: 'string' },
+  6: { name: 'resourceVersion', type: 'string' },
+  7: { name: 'generation', type: 'int64' },
+  11: { name: 'labels', type: 'map' },
+  12: { name: 'annotations', type: 'map' },
+  13: { name: 'ownerReferences', type: OWNER_REFERENCE, repeated: true },
+  14: { name: 'finalizers', type: 'string', repeated: true },
+};
+
+const NAME_REF: Schema = { 1: { name: 'name', type: 'string' } };
+const OBJECT_REFERENCE: Schema = { 1: { name: 'kind', type: 'string' }, 2: { name: 'namespace', type: 'string' }, 3: { name: 'name', type: 'string' }, 4: { name: 'uid', type: 'string' }, 5: { name: 'apiVersion', type: 'string' } };
 
 const SCHEMAS: Record<string, Schema> = {
   'authorization.k8s.io/v1/SelfSubjectAccessReview': {
@@ -51,6 +75,21 @@ const SCHEMAS: Record<string, Schema> = {
     },
   },
   'authentication.k8s.io/v1/SelfSubjectReview': { 1: { name: 'metadata', type: OBJECT_META } },
+  'v1/ServiceAccount': {
+    1: { name: 'metadata', type: OBJECT_META },
+    2: { name: 'secrets', type: OBJECT_REFERENCE, repeated: true },
+    3: { name: 'imagePullSecrets', type: NAME_REF, repeated: true },
+    4: { name: 'automountServiceAccountToken', type: 'bool' },
+  },
+  'v1/Namespace': { 1: { name: 'metadata', type: OBJECT_META }, 2: { name: 'spec', type: { 1: { name: 'finalizers', type: 'string', repeated: true } } } },
+  'v1/ConfigMap': { 1: { name: 'metadata', type: OBJECT_META }, 2: { name: 'data', type: 'map' }, 3: { name: 'binaryData', type: 'bytesMap' }, 4: { name: 'immutable', type: 'bool' } },
+  'v1/Secret': {
+    1: { name: 'metadata', type: OBJECT_META },
+    2: { name: 'data', type: 'bytesMap' },
+    3: { name: 'type', type: 'string' },
+    4: { name: 'stringData', type: 'map' },
+    5: { name: 'immutable', type: 'bool' },
+  },
   'v1/DeleteOptions': {
     1: { name: 'gracePeriodSeconds', type: 'int64' },
     2: { name: 'preconditions', type: { 1: { name: 'uid', type: 'string' }, 2: { name: 'resourceVersion', type: 'string' } } },
@@ -106,7 +145,14 @@ function decode(buf: Buffer, schema: Schema): JsonObject {
       continue;
     }
     let value: unknown;
+    if (def.type === 'map' || def.type === 'bytesMap') {
+      // map<string, T> is a repeated entry message {1: key, 2: value}.
+      const entry = decode(r.bytes(), { 1: { name: 'k', type: 'string' }, 2: { name: 'v', type: def.type === 'map' ? 'string' : 'bytes' } });
+      ((out[def.name] ??= {}) as JsonObject)[String(entry['k'] ?? '')] = entry['v'] ?? '';
+      continue;
+    }
     if (def.type === 'string') value = r.bytes().toString('utf8');
+    else if (def.type === 'bytes') value = r.bytes().toString('base64');
     else if (def.type === 'int64') value = Number(BigInt.asIntN(64, r.varint()));
     else if (def.type === 'bool') value = r.varint() !== 0n;
     else value = decode(r.bytes(), def.type);
@@ -130,6 +176,6 @@ export function decodeProtobuf(body: Buffer): JsonObject {
     else r.skip(tag & 7);
   }
   const schema = SCHEMAS[`${typeMeta.apiVersion}/${typeMeta.kind}`];
-  if (!schema) throw badRequest(`protobuf: the emulator cannot decode ${typeMeta.apiVersion}/${typeMeta.kind}; send JSON`);
+  if (!schema) throw unsupportedMediaType('application/vnd.kubernetes.protobuf', ['application/json', 'application/yaml']);
   return { apiVersion: typeMeta.apiVersion, kind: typeMeta.kind, ...decode(raw, schema) };
 }

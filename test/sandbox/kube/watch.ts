@@ -39,6 +39,7 @@ export class Watches {
       !!o && (!w.namespace || !w.resource.namespaced || o.metadata.namespace === w.namespace) && matchLabels(w.labels, o.metadata.labels) && matchFields(w.fields, o);
 
     res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-cache, private', 'transfer-encoding': 'chunked' });
+    res.flushHeaders(); // clients wait for the headers before reading events
     this.open.add(res);
     let first = true;
     let lastRv = 0;

@@ -74,8 +74,9 @@ export function defaultPod(pod: Pod): Pod {
 }
 
 /**
- * ServiceAccount admission: the SA must exist (403 `error looking up service account ns/sa:
- * serviceaccount "sa" not found`), and unless automount is off the pod gets the
+ * ServiceAccount admission (a mutating plugin, so it runs before any webhook): the SA must
+ * exist (403 `error looking up service account ns/sa: serviceaccount "sa" not found`), the
+ * SA's imagePullSecrets are copied, and unless automount is off the pod gets the
  * kube-api-access-xxxxx projected volume mounted in every container.
  */
 export function serviceAccountAdmission(pod: Pod, sa: ServiceAccount | undefined): Pod {
@@ -86,6 +87,8 @@ export function serviceAccountAdmission(pod: Pod, sa: ServiceAccount | undefined
   if (!sa) {
     throw forbidden(podsDef, pod.metadata.name ?? pod.metadata.generateName ?? '', `error looking up service account ${ns}/${name}: serviceaccount "${name}" not found`);
   }
+  const pullSecrets = (sa as { imagePullSecrets?: { name: string }[] }).imagePullSecrets ?? [];
+  if (!(pod.spec['imagePullSecrets'] as unknown[] | undefined)?.length && pullSecrets.length) pod.spec['imagePullSecrets'] = pullSecrets.map((s) => ({ name: s.name }));
   const automount = pod.spec.automountServiceAccountToken ?? sa.automountServiceAccountToken ?? true;
   if (!automount) return pod;
   const all = [...(pod.spec.initContainers ?? []), ...pod.spec.containers];

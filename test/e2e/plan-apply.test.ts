@@ -1,0 +1,83 @@
+// plan → apply → plan through the built dist/index.js on the sandbox's demo scenario (the
+// staging environment of examples/workload-identity.yaml), as a deployment job runs it.
+// Azure is inspected through the emulator's state, the cluster through the real kubectl.
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSandbox, type Sandbox } from '../sandbox/index.ts';
+import { runAction, type ActionRun } from './run-action.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const SCENARIO = resolve(ROOT, 'test/sandbox/scenarios/demo.yaml');
+const KUBECTL = '/usr/bin/kubectl';
+
+let sb: Sandbox;
+const run = (mode: string, extra: Record<string, string> = {}): Promise<ActionRun> =>
+  runAction({ workspace: ROOT, env: sb.env, inputs: { mode, environment: 'staging', 'mapping-file': 'examples/workload-identity.yaml', verify: 'false', ...extra } });
+
+/** Writes the action made, leaving out what only asks (access reviews, server-side dry runs). */
+const realWrites = () =>
+  sb.log.writes().filter((c) => c.service !== 'entra' && !c.path.includes('selfsubjectaccessreviews') && !c.path.includes('dryRun=All'));
+
+beforeAll(async () => {
+  sb = await startSandbox({ scenario: SCENARIO });
+});
+afterAll(async () => {
+  await sb?.stop();
+});
+
+describe('plan → apply → plan (dist/index.js on the sandbox)', () => {
+  it('plan shows the FIC and ServiceAccount changes and writes nothing', async () => {
+    sb.log.reset();
+    const plan = await run('plan');
+    expect(plan.stderr).toBe('');
+    expect(plan.code).toBe(0);
+    expect(realWrites()).toEqual([]);
+    const result = JSON.parse(plan.outputs.result!);
+    expect(result.issuer).toBe(sb.issuerUrl);
+    const targets = result.plan.map((p: { kind: string; action: string; target: string }) => `${p.kind} ${p.action} ${p.target}`);
+    expect(targets).toEqual(
+      expect.arrayContaining([
+        'federated-credential create id-payments/staging_payments_payments-api',
+        'federated-credential create id-reporting/staging_reporting_report-generator',
+        'service-account create payments/payments-api',
+        'service-account annotate orders/orders-worker',
+      ]),
+    );
+    // The FIC made by hand for orders-worker is adopted, not duplicated.
+    expect(targets.some((t: string) => t.includes('id-orders/'))).toBe(false);
+    expect(plan.summary).toContain('🤝 adopt');
+    expect(plan.outputs.changes).toBe(String(result.plan.length));
+  });
+
+  it('apply creates exactly the planned FICs and ServiceAccounts, keeping what Helm set', async () => {
+    sb.log.reset();
+    const apply = await run('apply');
+    expect(apply.code, apply.stdout).toBe(0);
+    const writes = realWrites().map((c) => `${c.service} ${c.method}`);
+    expect(writes.filter((w) => w === 'arm PUT')).toHaveLength(2);
+    expect(sb.state.identityByName('id-orders')!.fics.map((f) => f.name)).toEqual(['orders-by-hand']);
+    expect(sb.state.identityByName('id-payments')!.fics[0]).toMatchObject({
+      subject: 'system:serviceaccount:payments:payments-api',
+      audiences: ['api://AzureADTokenExchange'],
+    });
+    if (!existsSync(KUBECTL)) return;
+    const { stdout } = await promisify(execFile)(KUBECTL, ['--kubeconfig', sb.kubeconfigPath, 'get', 'sa', 'orders-worker', '-n', 'orders', '-o', 'json']);
+    const sa = JSON.parse(stdout);
+    expect(sa.metadata.annotations['azure.workload.identity/client-id']).toBe(sb.state.identityByName('id-orders')!.clientId);
+    expect(sa.metadata.annotations['meta.helm.sh/release-name']).toBe('orders');
+    expect(sa.metadata.labels['app.kubernetes.io/managed-by']).toBe('Helm');
+  });
+
+  it('a second plan shows no changes and a second apply writes nothing', async () => {
+    const plan = await run('plan', { 'fail-on-changes': 'true' });
+    expect(plan.code, plan.stdout).toBe(0);
+    expect(plan.outputs.changes).toBe('0');
+    sb.log.reset();
+    const apply = await run('apply');
+    expect(apply.code).toBe(0);
+    expect(realWrites()).toEqual([]);
+  });
+});
