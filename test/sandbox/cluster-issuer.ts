@@ -15,10 +15,14 @@ export interface ClusterIssuer {
 }
 
 export async function createClusterIssuer(originUrl: string, tenantId: string, id = randomUUID()): Promise<ClusterIssuer> {
+  return issuerWithKey(`${originUrl.replace(/\/$/, '')}/${tenantId}/${id}/`);
+}
+
+/** A fresh RS256 key that signs as `url` (published or not: that is the caller's business). */
+export async function issuerWithKey(url: string): Promise<ClusterIssuer> {
   const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
   const kid = randomUUID().replaceAll('-', '').slice(0, 20);
   const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' };
-  const url = `${originUrl.replace(/\/$/, '')}/${tenantId}/${id}/`;
   return {
     url,
     kid,

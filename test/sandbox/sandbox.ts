@@ -3,15 +3,14 @@
 // the cluster issuers, the Azure and GitHub emulators, the scenario seeding, the files the
 // action needs (kubeconfig, CA, GitHub event) and the environment to run it with.
 // index.ts plugs the real Kubernetes emulator in; tests of the Azure side can run without it.
-import { randomUUID } from 'node:crypto';
+
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { createArm, type ArmEmulator, type ArmOptions } from './arm.ts';
-import { createClusterIssuer, type ClusterIssuer } from './cluster-issuer.ts';
+import { createClusterIssuer, issuerWithKey, type ClusterIssuer } from './cluster-issuer.ts';
 import type { SandboxContext, SandboxUrls } from './context.ts';
 import { createEntra, createEntraSigner, type EntraEmulator } from './entra.ts';
 import { createGithub, GITHUB_SERVER_URL, type GithubEmulator } from './github.ts';
@@ -116,23 +115,8 @@ export const IN_CLUSTER_ISSUER = 'https://kubernetes.default.svc.cluster.local';
  * its ServiceAccount tokens with it, and Entra cannot fetch its keys (700211, or 90061
  * when a FIC names it).
  */
-async function unpublishedIssuer(url: string): Promise<ClusterIssuer> {
-  const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
-  const kid = randomUUID().replaceAll('-', '').slice(0, 20);
-  return {
-    url,
-    kid,
-    publicJwk: { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' },
-    sign(claims, lifetimeSeconds, now = Math.floor(Date.now() / 1000)) {
-      return new SignJWT(claims)
-        .setProtectedHeader({ alg: 'RS256', kid })
-        .setIssuer(url)
-        .setIssuedAt(now)
-        .setNotBefore(now)
-        .setExpirationTime(now + lifetimeSeconds)
-        .sign(privateKey);
-    },
-  };
+function unpublishedIssuer(url: string): Promise<ClusterIssuer> {
+  return issuerWithKey(url);
 }
 
 /** Host header → service, for the front server (and a later CONNECT proxy). */
