@@ -7,6 +7,7 @@
 // since the entry imports them by relative name.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { writeLicenses } from './licenses.mjs';
 import { trimSourceMap } from './trim-source-map.mjs';
 
 const run = (cmd, args) => execFileSync(cmd, args, { stdio: 'inherit' });
@@ -26,3 +27,4 @@ for (const [entry, target] of [['main', 'index.js'], ['post', 'post.js']]) {
   }
 }
 rmSync('build', { recursive: true, force: true });
+writeLicenses('dist/licenses.txt');

@@ -8,6 +8,7 @@ import { createKubePort, KUBECONFIG_STATE_KEY, loadKubeConfig } from './kube/cli
 import type { Ports } from './plan/environment.ts';
 import { runPipeline } from './pipeline.ts';
 import { renderMarkdown } from './report/markdown.ts';
+import { renderText } from './report/text.ts';
 import { toResultJson, countChanges, allVerified } from './report/outputs.ts';
 import { InputError, parseSettings, type Settings } from './settings.ts';
 
@@ -47,8 +48,8 @@ export async function run(): Promise<void> {
       core.info(`${report.problems.length} problem(s) in ${report.mappingFile}:`);
       for (const p of report.problems) core.info(`  ${p.file}:${p.line}:${p.column}  ${p.message}`);
     }
+    for (const line of renderText(report)) core.info(line);
     const markdown = renderMarkdown(report);
-    core.info(markdown);
     if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(markdown, true).write();
 
     core.setOutput('result', JSON.stringify(toResultJson(report)));

@@ -32,8 +32,8 @@ function environmentsToShow(mapping: Mapping, selected: string): string[] {
 /** Loads and validates the mapping; selects the environment when one is asked for. */
 async function loadStage(run: RunEnvironment, report: RunReport): Promise<Mapping | undefined> {
   const file = resolve(run.workspace, run.settings.mappingFile);
-  const loaded = await loadMapping(file);
-  report.problems = loaded.problems.map((p) => ({ ...p, file: displayPath(run.workspace, p.file) }));
+  const loaded = await loadMapping(file, report.mappingFile);
+  report.problems = loaded.problems;
   if (!loaded.mapping || loaded.problems.length) {
     report.failures.push(`${report.problems.length} problem(s) in the mapping file ${report.mappingFile}`);
     return undefined;
@@ -43,7 +43,7 @@ async function loadStage(run: RunEnvironment, report: RunReport): Promise<Mappin
   if (run.settings.environment || run.settings.mode !== 'validate') {
     const selected = selectEnvironment(mapping, run.settings.environment);
     if (selected.problem) {
-      report.failures.push(selected.problem.replaceAll(file, report.mappingFile));
+      report.failures.push(selected.problem);
       return undefined;
     }
   }

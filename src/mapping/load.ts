@@ -39,14 +39,18 @@ function validateSchema(): ReturnType<Ajv['compile']> {
   return validator;
 }
 
-export async function loadMapping(path: string): Promise<LoadResult> {
+/**
+ * Reads and validates the mapping at `path`. `label` is how positions and messages name the
+ * file (workspace-relative, as GitHub annotations and a reader expect); default `path`.
+ */
+export async function loadMapping(path: string, label = path): Promise<LoadResult> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    return { problems: [{ file: path, line: 1, column: 1, message: readFailure(path, error) }] };
+    return { problems: [{ file: label, line: 1, column: 1, message: readFailure(label, error) }] };
   }
-  return parseMapping(text, path);
+  return parseMapping(text, label);
 }
 
 function readFailure(path: string, error: unknown): string {
