@@ -1,13 +1,31 @@
 // Apply a plan: Azure first (the FICs must exist before a pod presents its token), then the
-// ServiceAccounts. Nothing is written when the plan has a blocking preflight error: a
-// half-applied environment is worse than none.
+// ServiceAccounts. Nothing is written when the plan has a blocking preflight error (the
+// pipeline stops before), and a ServiceAccount whose federated credential failed is left
+// as it was: pointing it at an identity that cannot accept its token would break the next
+// pod that starts, where the old annotation (or none) at least keeps today's behaviour.
 import { applyFederatedCredentials } from './azure/apply.ts';
 import { applyServiceAccounts } from './kube/apply.ts';
 import type { Ports } from './plan/environment.ts';
-import type { AppliedChange, Plan } from './plan/types.ts';
+import type { AppliedChange, FicChange, Plan, ServiceAccountChange } from './plan/types.ts';
+
+const saKey = (namespace: string, name: string) => `${namespace}/${name}`;
 
 export async function applyPlan(plan: Plan, ports: Ports, opts: { concurrency: number; log: (m: string) => void }): Promise<AppliedChange[]> {
   const fics = await applyFederatedCredentials(plan.federatedCredentials, ports.azure, { concurrency: opts.concurrency, log: opts.log });
-  const sas = await applyServiceAccounts(plan.serviceAccounts, ports.kube, { concurrency: opts.concurrency });
-  return [...fics, ...sas];
+
+  const failedFor = new Map<string, FicChange>();
+  for (const a of fics) {
+    if (a.ok || a.change.kind !== 'federated-credential') continue;
+    for (const b of a.change.bindings) if (b.environment === plan.environment) failedFor.set(saKey(b.namespace, b.serviceAccount), a.change);
+  }
+  const held: AppliedChange[] = [];
+  const ready: ServiceAccountChange[] = [];
+  for (const change of plan.serviceAccounts) {
+    const fic = failedFor.get(saKey(change.namespace, change.name));
+    if (fic && change.action !== 'unchanged') {
+      held.push({ change, ok: false, attempts: 0, error: `not applied: its federated credential '${fic.name}' on identity '${fic.identity.name}' could not be written` });
+    } else ready.push(change);
+  }
+  const sas = await applyServiceAccounts(ready, ports.kube, { concurrency: opts.concurrency });
+  return [...fics, ...held, ...sas];
 }

@@ -2,9 +2,10 @@
 // a job summary and outputs. Any thrown error becomes one readable failure line.
 import * as core from '@actions/core';
 import { createAzureCredential } from './azure/credential.ts';
+import { AzureCallError } from './azure/errors.ts';
 import { createArmPort } from './azure/port.ts';
 import { onCleanup, runCleanups } from './cleanup.ts';
-import { createKubePort, KUBECONFIG_STATE_KEY, loadKubeConfig } from './kube/client.ts';
+import { createKubePort, KUBECONFIG_STATE_KEY, KubeApiError, KubeConfigError, loadKubeConfig } from './kube/client.ts';
 import type { Ports } from './plan/environment.ts';
 import { runPipeline } from './pipeline.ts';
 import { renderMarkdown } from './report/markdown.ts';
@@ -33,6 +34,17 @@ function connect(settings: Settings): Ports {
   return { azure: createArmPort(credential, { armEndpoint: settings.azure.armEndpoint }), kube: createKubePort(kube.kc) };
 }
 
+/**
+ * Errors the action expects (bad input, a kubeconfig it cannot use, Azure or Kubernetes
+ * refusing a call) carry a message written for the user: print it alone. Anything else is
+ * a bug in the action: keep the stack so it can be reported.
+ */
+function describeFailure(err: unknown): string {
+  const expected = [InputError, KubeConfigError, KubeApiError, AzureCallError];
+  if (expected.some((kind) => err instanceof kind)) return (err as Error).message;
+  return `Unexpected error (please report it): ${(err as Error)?.stack ?? String(err)}`;
+}
+
 export async function run(): Promise<void> {
   handleSignals();
   try {
@@ -57,8 +69,7 @@ export async function run(): Promise<void> {
     core.setOutput('verified', String(allVerified(report)));
     if (report.failures.length) core.setFailed(report.failures.join('\n'));
   } catch (err) {
-    const message = err instanceof InputError ? err.message : `Unexpected error: ${(err as Error)?.stack ?? String(err)}`;
-    core.setFailed(message);
+    core.setFailed(describeFailure(err));
   } finally {
     await runCleanups((m) => core.warning(m));
   }

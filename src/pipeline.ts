@@ -3,7 +3,7 @@
 // live in src/mapping, src/azure, src/kube, src/plan and src/report.
 import { isAbsolute, relative, resolve } from 'node:path';
 import { loadMapping, resolveBindings, selectEnvironment } from './mapping/index.ts';
-import type { Mapping, ResolvedBinding } from './mapping/types.ts';
+import type { Mapping, MappingProblem, ResolvedBinding } from './mapping/types.ts';
 import { applyPlan } from './apply.ts';
 import { blockingChecks, planEnvironment, type Ports } from './plan/environment.ts';
 import { isChange } from './plan/types.ts';
@@ -42,15 +42,28 @@ async function loadStage(run: RunEnvironment, report: RunReport): Promise<Mappin
   // validate with no environment input checks every environment; other modes act on one.
   if (run.settings.environment || run.settings.mode !== 'validate') {
     const selected = selectEnvironment(mapping, run.settings.environment);
-    if (selected.problem) {
-      report.failures.push(selected.problem);
+    if (!selected.spec) {
+      report.failures.push(selected.problem ?? 'no environment selected');
       return undefined;
     }
+    // GitHub environment names are case-insensitive: from here on, the mapping's spelling.
+    report.environment = selected.spec.name;
   }
-  for (const env of environmentsToShow(mapping, run.settings.environment)) {
-    report.bindings.set(env, resolveBindings(mapping, env));
+  const fallback = { subscriptionId: run.settings.azure.subscriptionId };
+  for (const env of environmentsToShow(mapping, report.environment)) {
+    report.bindings.set(env, resolveBindings(mapping, env, fallback));
   }
   return mapping;
+}
+
+/** Identities need a subscription from the mapping or the azure-subscription-id input. */
+function subscriptionProblems(bindings: ResolvedBinding[]): MappingProblem[] {
+  return bindings
+    .filter((b) => !b.identity.subscriptionId)
+    .map((b) => ({
+      ...b.identityAt,
+      message: `identity '${b.identity.name}' has no subscription: set defaults.subscriptionId (or the environment's defaults, or the identity's subscriptionId) in the mapping, or the azure-subscription-id input`,
+    }));
 }
 
 export async function runPipeline(run: RunEnvironment): Promise<RunReport> {
@@ -75,11 +88,16 @@ export async function runPipeline(run: RunEnvironment): Promise<RunReport> {
     report.failures.push("mode 'verify' is not implemented yet in this version of the action");
     return report;
   }
+  report.problems = subscriptionProblems(report.bindings.get(report.environment) ?? []);
+  if (report.problems.length) {
+    report.failures.push(`${report.problems.length} identity reference(s) without a subscription in ${report.mappingFile}`);
+    return report;
+  }
   const ports = await run.connect();
   const plan = await planEnvironment(
     {
       mapping,
-      environment: settings.environment,
+      environment: report.environment,
       mode: settings.mode,
       verify: settings.verify,
       prune: settings.prune,

@@ -8,13 +8,14 @@ import { identityKey } from '../azure/ids.ts';
 import type { KubePort } from '../kube/port.ts';
 import { preflight } from '../kube/preflight.ts';
 import { planServiceAccounts } from '../kube/plan.ts';
-import { resolveBindings } from '../mapping/index.ts';
+import { resolveBindings, selectEnvironment } from '../mapping/index.ts';
 import type { ClusterRef, Mapping, ResolvedBinding, SourcePosition } from '../mapping/types.ts';
-import type { Plan } from './types.ts';
+import type { Plan, PreflightCheck } from './types.ts';
 
 export interface PlanInput {
   mapping: Mapping;
-  environment: string; // '' when the mapping declares none
+  /** As the mapping spells it (selectEnvironment's spec.name); '' when it declares none. */
+  environment: string;
   mode: 'plan' | 'apply' | 'verify';
   verify: boolean;
   prune: boolean;
@@ -34,9 +35,9 @@ interface IssuerSource {
 }
 
 function issuerSource(mapping: Mapping, environment: string): IssuerSource {
-  const spec = mapping.environments.find((e) => e.name === environment);
-  if (spec) return { cluster: spec.cluster, issuer: spec.issuer, at: spec.at };
-  return { cluster: mapping.cluster, issuer: mapping.issuer, at: mapping.clusterAt ?? mapping.issuerAt ?? { file: mapping.file, line: 1, column: 1 } };
+  const { spec, problem } = selectEnvironment(mapping, environment);
+  if (!spec) throw new Error(problem); // the pipeline selected it already
+  return { cluster: spec.cluster, issuer: spec.issuer, at: spec.at };
 }
 
 const sameCluster = (a?: ClusterRef, b?: ClusterRef): boolean =>
@@ -52,6 +53,30 @@ function neighbourBindings(input: PlanInput, own: IssuerSource, issuer: string):
     .flatMap((e) => resolveBindings(input.mapping, e.name, { subscriptionId: input.subscriptionId }));
 }
 
+/**
+ * A ServiceAccount carries one client-id annotation. Two environments that deploy to the
+ * same cluster and bind one ServiceAccount to different identities would flip it on every
+ * apply; refuse that before anything is written.
+ */
+function sharedServiceAccountConflicts(own: ResolvedBinding[], neighbours: ResolvedBinding[]): PreflightCheck[] {
+  return own.flatMap((b) => {
+    const other = neighbours.find(
+      (n) => n.namespace === b.namespace && n.serviceAccount === b.serviceAccount && n.identity.resourceId.toLowerCase() !== b.identity.resourceId.toLowerCase(),
+    );
+    if (!other) return [];
+    return [
+      {
+        name: 'service-account',
+        ok: false,
+        severity: 'error' as const,
+        detail: `ServiceAccount ${b.namespace}/${b.serviceAccount} is bound to identity '${b.identity.name}' here and to '${other.identity.name}' in environment '${other.environment}' (${other.at.file}:${other.at.line}), which uses the same cluster: one ServiceAccount can carry only one client ID.`,
+        fix: 'Bind the same identity in both environments, or use a different ServiceAccount per environment.',
+        at: b.at,
+      },
+    ];
+  });
+}
+
 export async function planEnvironment(input: PlanInput, ports: Ports): Promise<Plan> {
   const bindings = resolveBindings(input.mapping, input.environment, { subscriptionId: input.subscriptionId });
   const source = issuerSource(input.mapping, input.environment);
@@ -59,10 +84,12 @@ export async function planEnvironment(input: PlanInput, ports: Ports): Promise<P
   const plan: Plan = { environment: input.environment, issuer: resolved.issuer ?? '', federatedCredentials: [], serviceAccounts: [], preflight: [...resolved.checks] };
   if (!resolved.issuer) return plan; // nothing can be federated to an unknown issuer
 
+  const neighbours = neighbourBindings(input, source, resolved.issuer);
+  plan.preflight.push(...sharedServiceAccountConflicts(bindings, neighbours));
   const [fics, cluster] = await Promise.all([
     planFederatedCredentials(
       {
-        bindings: [...bindings, ...neighbourBindings(input, source, resolved.issuer)],
+        bindings: [...bindings, ...neighbours],
         issuer: resolved.issuer,
         environment: input.environment,
         prune: input.prune,

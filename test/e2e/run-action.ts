@@ -2,7 +2,7 @@
 // INPUT_* variables (dashes kept, as the runner sets them), GITHUB_OUTPUT/GITHUB_STEP_SUMMARY
 // files and a workspace. What it asserts on is what a user would see in the job.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -57,7 +57,16 @@ export interface RunOptions {
 }
 
 export async function runAction(opts: RunOptions): Promise<ActionRun> {
+  if (!existsSync(join(DIST, opts.entry ?? 'index.js'))) throw new Error(`${DIST} has no ${opts.entry ?? 'index.js'}: run 'npm run build' first`);
   const dir = mkdtempSync(join(tmpdir(), 'wi-action-'));
+  try {
+    return await runIn(dir, opts);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function runIn(dir: string, opts: RunOptions): Promise<ActionRun> {
   const workspace = opts.workspace ?? dir;
   const outputFile = join(dir, 'github_output');
   const summaryFile = join(dir, 'step_summary');

@@ -1,14 +1,18 @@
 // `mode: validate` through the built dist/index.js, as a workflow step would run it.
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { runAction } from './run-action.ts';
 
 const EXAMPLE = resolve(import.meta.dirname, '../../examples/workload-identity.yaml');
 
+const workspaces: string[] = [];
+afterAll(() => workspaces.forEach((ws) => rmSync(ws, { recursive: true, force: true })));
+
 function workspaceWith(mapping: string): string {
   const ws = mkdtempSync(join(tmpdir(), 'wi-ws-'));
+  workspaces.push(ws);
   mkdirSync(join(ws, '.github'));
   writeFileSync(join(ws, '.github/workload-identity.yaml'), mapping);
   return ws;
@@ -45,20 +49,19 @@ describe('mode: validate (dist/index.js)', () => {
     const run = await runAction({ inputs: { mode: 'validate' }, workspace: workspaceWith(broken) });
     expect(run.code).toBe(1);
     const errors = run.annotations.filter((a) => a.level === 'error' && a.props.file);
-    expect(errors.map((e) => [e.props.file, e.props.line])).toEqual(
-      expect.arrayContaining([
-        ['.github/workload-identity.yaml', '5'],
-        ['.github/workload-identity.yaml', '9'],
-      ]),
-    );
-    expect(errors.find((e) => e.props.line === '9')!.message).toMatch(/did you mean 'serviceAccount'/);
-    expect(run.summary).toContain('problem(s)');
-    expect(JSON.parse(run.outputs.result!).problems.length).toBeGreaterThanOrEqual(2);
+    expect(errors.map((e) => [e.props.file, e.props.line, e.props.col])).toEqual([
+      ['.github/workload-identity.yaml', '5', '16'],
+      ['.github/workload-identity.yaml', '9', '5'],
+    ]);
+    expect(errors[0]!.message).toMatch(/'Payments' is not a valid Kubernetes namespace name/);
+    expect(errors[1]!.message).toMatch(/unknown key 'serviceAcount'.*did you mean 'serviceAccount'/);
+    expect(run.summary).toContain('2 problem(s)');
+    const problems: string[] = JSON.parse(run.outputs.result!).problems;
+    expect(problems.filter((p) => p.startsWith('.github/workload-identity.yaml:'))).toHaveLength(2);
   });
 
   it('a missing mapping file fails with a message naming it, not a stack trace', async () => {
-    const ws = mkdtempSync(join(tmpdir(), 'wi-ws-'));
-    const run = await runAction({ inputs: { mode: 'validate', 'mapping-file': 'deploy/wi.yaml' }, workspace: ws });
+    const run = await runAction({ inputs: { mode: 'validate', 'mapping-file': 'deploy/wi.yaml' }, workspace: workspaceWith('version: 1\nbindings: []\n') });
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/deploy\/wi\.yaml/);
     expect(run.stdout).not.toMatch(/\n\s+at .*\.js:\d+/);
