@@ -13,6 +13,8 @@ export interface ActionRun {
   stdout: string;
   stderr: string;
   outputs: Record<string, string>;
+  /** core.saveState values: the runner hands them to the post step as STATE_<name>. */
+  state: Record<string, string>;
   summary: string;
   /** `::error file=…,line=…::message` workflow commands, parsed. */
   annotations: { level: string; props: Record<string, string>; message: string }[];
@@ -105,6 +107,7 @@ async function runIn(dir: string, opts: RunOptions): Promise<ActionRun> {
     stdout,
     stderr,
     outputs: parseOutputFile(readFileSync(outputFile, 'utf8')),
+    state: parseOutputFile(readFileSync(stateFile, 'utf8')),
     summary: existsSync(summaryFile) ? readFileSync(summaryFile, 'utf8') : '',
     annotations: parseAnnotations(stdout),
   };
