@@ -6,8 +6,8 @@
 // limit), and up to `concurrency` chains at once. The wall time is then about the longest
 // chain, not the sum of all writes.
 import pLimit from 'p-limit';
+import { identityKey } from '../mapping/identity.ts';
 import type { AppliedChange, FicChange } from '../plan/types.ts';
-import { identityKey } from './ids.ts';
 import type { AzurePort } from './port.ts';
 import { WRITE_RETRY, withRetry, type RetryOptions } from './retry.ts';
 

@@ -7,8 +7,8 @@ import { CLOUDS, type Settings } from '../settings.ts';
 import { AzureCallError } from './errors.ts';
 
 /** Audience GitHub puts in the OIDC token; Entra's FIC for the login identity must list it. */
-export const GITHUB_OIDC_AUDIENCE = 'api://AzureADTokenExchange';
-export const GITHUB_OIDC_ISSUER = 'https://token.actions.githubusercontent.com';
+const GITHUB_OIDC_AUDIENCE = 'api://AzureADTokenExchange';
+const GITHUB_OIDC_ISSUER = 'https://token.actions.githubusercontent.com';
 
 /** A failed login, with the AADSTS code (or our own code) kept and the fix in the message. */
 export class AzureLoginError extends AzureCallError {

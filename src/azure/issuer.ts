@@ -3,13 +3,13 @@
 // compares the token's `iss` with the FIC's issuer as strings, and AKS issuers end with '/'
 // (https://<region>.oic.prod-aks.azure.com/<tenant>/<uuid>/). A slash too many or too few
 // gives FICs that never match (AADSTS700211), so this is checked before anything is written.
+// An issuer written in the mapping has passed the mapping checks (issuerProblem: https, not
+// the in-cluster default, an AKS issuer with its '/') before it gets here.
+import { isInClusterIssuer, withoutTrailingSlash } from '../mapping/issuer.ts';
 import type { ClusterRef, SourcePosition } from '../mapping/types.ts';
 import type { PreflightCheck } from '../plan/types.ts';
 import { isForbidden, isNotFound } from './errors.ts';
 import type { AzurePort } from './port.ts';
-
-/** What a cluster reports as issuer when its OIDC issuer is not enabled. */
-export const ISSUER_NOT_ENABLED = 'https://kubernetes.default.svc.cluster.local';
 
 export interface IssuerResolution {
   /** Undefined when it cannot be known or is inconsistent: see the error checks. */
@@ -24,9 +24,6 @@ export interface IssuerSpec {
   at: SourcePosition;
 }
 
-const withoutSlash = (s: string): string => s.replace(/\/+$/, '');
-const isNotEnabled = (s: string): boolean => withoutSlash(s).toLowerCase() === ISSUER_NOT_ENABLED;
-
 function enableCommand(c: ClusterRef, subscriptionId: string): string {
   return `az aks update --subscription ${subscriptionId} -g ${c.resourceGroup} -n ${c.name} --enable-oidc-issuer --enable-workload-identity`;
 }
@@ -40,12 +37,6 @@ export async function resolveIssuer(env: IssuerSpec, port: AzurePort, defaultSub
 
   if (!env.cluster && !env.issuer) {
     return fail('The environment names neither a cluster nor an issuer.', 'Add cluster: { resourceGroup, name } (the issuer is then read from ARM) or issuer: <the cluster’s OIDC issuer URL>.');
-  }
-  if (env.issuer && isNotEnabled(env.issuer)) {
-    return fail(
-      `The issuer '${env.issuer}' is the in-cluster default: it means the cluster's OIDC issuer is not enabled, and Entra cannot fetch its keys.`,
-      "Enable it (az aks update -g RG -n NAME --enable-oidc-issuer --enable-workload-identity) and use the URL from az aks show --query oidcIssuerProfile.issuerUrl -o tsv.",
-    );
   }
 
   let fromCluster: string | undefined;
@@ -66,7 +57,7 @@ export async function resolveIssuer(env: IssuerSpec, port: AzurePort, defaultSub
       }
       throw err;
     }
-    if (!info.oidcEnabled || !info.issuerUrl || isNotEnabled(info.issuerUrl)) {
+    if (!info.oidcEnabled || !info.issuerUrl || isInClusterIssuer(info.issuerUrl)) {
       return fail(`The OIDC issuer of AKS ${named} is not enabled: Entra has no issuer to trust for its ServiceAccount tokens.`, enableCommand(c, subscriptionId));
     }
     if (!info.workloadIdentityEnabled) {
@@ -87,7 +78,7 @@ export async function resolveIssuer(env: IssuerSpec, port: AzurePort, defaultSub
       checks.push({ name: 'issuer', ok: true, severity: 'info', detail: `Issuer ${fromCluster} (the cluster's, as the mapping says)`, at: env.at });
       return { issuer: fromCluster, source: 'cluster+mapping', checks };
     }
-    if (withoutSlash(fromCluster) === withoutSlash(env.issuer)) {
+    if (withoutTrailingSlash(fromCluster) === withoutTrailingSlash(env.issuer)) {
       return fail(
         `The mapping's issuer '${env.issuer}' and the cluster's '${fromCluster}' differ only by the trailing slash; tokens carry the cluster's byte for byte.`,
         `Write issuer: ${fromCluster} (or drop issuer: and let it be read from the cluster).`,
@@ -104,17 +95,6 @@ export async function resolveIssuer(env: IssuerSpec, port: AzurePort, defaultSub
   }
 
   const issuer = env.issuer!;
-  if (/\.oic\.prod-aks\.azure\.com\//i.test(issuer) && !issuer.endsWith('/')) {
-    checks.push({
-      name: 'issuer',
-      ok: false,
-      severity: 'warning',
-      detail: `AKS issuers end with '/', and tokens carry it byte for byte; '${issuer}' has none, so its credentials would never match (AADSTS700211).`,
-      fix: `Write issuer: ${issuer}/ (check with az aks show --query oidcIssuerProfile.issuerUrl -o tsv).`,
-      at: env.at,
-    });
-  } else {
-    checks.push({ name: 'issuer', ok: true, severity: 'info', detail: `Issuer ${issuer} (from the mapping)`, at: env.at });
-  }
+  checks.push({ name: 'issuer', ok: true, severity: 'info', detail: `Issuer ${issuer} (from the mapping)`, at: env.at });
   return { issuer, source: 'mapping', checks };
 }

@@ -2,11 +2,11 @@
 // each one once (paged; never a GET per binding: 200 bindings over 20 identities cost 40
 // reads, not 220), and hand both to the pure diff. Reads only: `mode: plan` makes zero writes.
 import pLimit from 'p-limit';
-import type { ResolvedBinding } from '../mapping/types.ts';
+import { identityKey } from '../mapping/identity.ts';
+import type { ResolvedBinding, SourcePosition } from '../mapping/types.ts';
 import { diffFederatedCredentials } from '../plan/federated-credentials.ts';
 import type { FederatedCredential, FicChange, ManagedIdentity, PreflightCheck } from '../plan/types.ts';
-import { isForbidden } from './errors.ts';
-import { identityKey } from './ids.ts';
+import { AzureCallError, isForbidden, isNotFound } from './errors.ts';
 import type { AzurePort } from './port.ts';
 import { resolveIdentities } from './resolve.ts';
 
@@ -26,32 +26,55 @@ export interface FicPlan {
   identities: Map<string, ManagedIdentity>;
 }
 
+function listFailed(identity: ManagedIdentity, err: AzureCallError, at: SourcePosition | undefined): PreflightCheck {
+  const named = `identity '${identity.name}' (resource group '${identity.resourceGroup}', subscription ${identity.subscriptionId})`;
+  const where = at ? ` (named at ${at.file}:${at.line})` : '';
+  const base = { name: 'identity', ok: false, severity: 'error' as const, ...(at ? { at } : {}) };
+  if (isForbidden(err)) {
+    return {
+      ...base,
+      detail: `Not allowed to list the federated credentials of ${named}${where}: ${err.message}`,
+      fix: "Grant the action's login identity 'Managed Identity Contributor' on the identity or its resource group.",
+    };
+  }
+  if (isNotFound(err)) {
+    return {
+      ...base,
+      detail: `Could not list the federated credentials of ${named}${where}: ${err.code} — it was found a moment before, so it was probably deleted meanwhile.`,
+      fix: 'Check that the identity still exists (az identity show), recreate it or fix the mapping, and run again.',
+    };
+  }
+  const status = err.statusCode ? ` (HTTP ${err.statusCode})` : '';
+  return {
+    ...base,
+    detail: `Could not list the federated credentials of ${named}${where}: ${err.code}${status} after retries, so its bindings are not planned. ARM said: ${err.message}`,
+    fix: 'Usually transient on the Azure side: run again. If it persists, check https://status.azure.com and the ARM error above.',
+  };
+}
+
 export async function planFederatedCredentials(input: FicPlanInput, port: AzurePort): Promise<FicPlan> {
   const own = input.bindings.filter((b) => b.environment === input.environment);
   const { identities, checks } = await resolveIdentities(own, port, { concurrency: input.concurrency });
 
   const limit = pLimit(Math.max(1, input.concurrency));
   const observed = new Map<string, FederatedCredential[]>();
-  await Promise.all(
+  const failed = await Promise.all(
     [...identities].map(([key, identity]) =>
-      limit(async () => {
+      limit(async (): Promise<PreflightCheck | undefined> => {
         try {
           observed.set(key, await port.listFederatedCredentials(identity));
+          return undefined;
         } catch (err) {
-          if (!isForbidden(err)) throw err;
-          const at = own.find((b) => identityKey(b.identity.resourceId) === key)?.identityAt;
-          checks.push({
-            name: 'identity',
-            ok: false,
-            severity: 'error',
-            detail: `Not allowed to list the federated credentials of identity '${identity.name}': ${(err as Error).message}`,
-            fix: "Grant the action's login identity 'Managed Identity Contributor' on the identity or its resource group.",
-            ...(at ? { at } : {}),
-          });
+          // Any ARM answer (the port already retried what is worth retrying) fails this
+          // identity only: its bindings get no changes, the others are still planned.
+          if (!(err instanceof AzureCallError)) throw err;
+          return listFailed(identity, err, own.find((b) => identityKey(b.identity.resourceId) === key)?.identityAt);
         }
       }),
     ),
   );
+  // In the identities' order (the mapping's), not completion order.
+  checks.push(...failed.filter((c) => c !== undefined));
 
   const diff = diffFederatedCredentials({
     environment: input.environment,

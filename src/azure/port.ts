@@ -6,10 +6,8 @@ import { ManagedServiceIdentityClient } from '@azure/arm-msi';
 import { ContainerServiceClient } from '@azure/arm-containerservice';
 import type { FederatedCredential, ManagedIdentity } from '../plan/types.ts';
 import { AzureCallError, toAzureError } from './errors.ts';
-import { identityResourceId, type IdentityLocator } from './ids.ts';
+import { identityResourceId, type IdentityParts } from '../mapping/identity.ts';
 import { READ_RETRY, retrying, type RetryOptions } from './retry.ts';
-
-export { identityKey, identityResourceId, type IdentityLocator } from './ids.ts';
 
 export interface ClusterLocator {
   subscriptionId: string;
@@ -29,7 +27,7 @@ export interface ClusterIssuerInfo {
  * attempts and serialize them per identity.
  */
 export interface AzurePort {
-  getIdentity(ref: IdentityLocator): Promise<ManagedIdentity>;
+  getIdentity(ref: IdentityParts): Promise<ManagedIdentity>;
   /** Every FIC of the identity, following nextLink: one paged LIST, never a GET per name. */
   listFederatedCredentials(identity: ManagedIdentity): Promise<FederatedCredential[]>;
   putFederatedCredential(identity: ManagedIdentity, fic: FederatedCredential): Promise<void>;

@@ -3,10 +3,10 @@
 // at a time. A missing or unreadable identity becomes a preflight error that names it and
 // points at each mapping line that uses it; the plan still shows everything else.
 import pLimit from 'p-limit';
+import { identityKey } from '../mapping/identity.ts';
 import type { ResolvedBinding, SourcePosition } from '../mapping/types.ts';
 import type { ManagedIdentity, PreflightCheck } from '../plan/types.ts';
 import { isForbidden, isNotFound } from './errors.ts';
-import { identityKey } from './ids.ts';
 import type { AzurePort } from './port.ts';
 
 export interface IdentityResolution {

@@ -4,10 +4,12 @@
 import {
   bindingEnvironments,
   identityKey,
+  identityResourceId,
   inheritIdentity,
   parseIdentityResourceId,
   RESOURCE_ID_SHAPE,
 } from './identity.ts';
+import { isInClusterIssuer } from './issuer.ts';
 import { didYouMean } from './suggest.ts';
 import type { BindingSpec, EnvironmentSpec, Mapping, MappingProblem, SourcePosition } from './types.ts';
 
@@ -31,7 +33,7 @@ export function checkMapping(mapping: Mapping): MappingProblem[] {
 }
 
 /** Why an issuer URL cannot work, or undefined. The URL is never rewritten: tokens carry it byte for byte. */
-export function issuerProblem(issuer: string): string | undefined {
+function issuerProblem(issuer: string): string | undefined {
   if (/\s/.test(issuer)) return 'contains whitespace';
   if (!issuer.startsWith('https://')) return 'must be an https URL (Azure federates only https issuers)';
   let url: URL;
@@ -44,7 +46,7 @@ export function issuerProblem(issuer: string): string | undefined {
   // OpenID Connect Discovery 1.0 §3: the issuer has no query or fragment.
   if (issuer.includes('?') || issuer.includes('#')) return 'must not have a query or fragment';
   if (url.username || url.password) return 'must not contain a user name or password';
-  if (/^kubernetes\.default\.svc(\.cluster\.local)?$/i.test(url.hostname))
+  if (isInClusterIssuer(issuer))
     return "is the cluster's internal default: the OIDC issuer is not enabled (az aks update --enable-oidc-issuer), and Azure cannot reach it";
   if (/\.oic\.prod-aks\.azure\.com$/i.test(url.hostname) && !issuer.endsWith('/'))
     return "lacks the trailing '/': AKS tokens carry the issuer with it and Azure compares issuers byte for byte";
@@ -174,11 +176,9 @@ export function desiredCredentialsPerIdentity(mapping: Mapping): Map<string, Ide
     const subject = `system:serviceaccount:${binding.namespace}:${binding.serviceAccount}`;
     for (const env of bindingEnvironments(mapping, binding)) {
       const resolved = inheritIdentity(mapping, binding, env);
-      const parts = resolved.resourceId === undefined ? undefined : parseIdentityResourceId(resolved.resourceId);
-      const key =
-        resolved.resourceId !== undefined && !parts
-          ? resolved.resourceId.toLowerCase()
-          : identityKey(parts ?? { name: resolved.name, resourceGroup: resolved.resourceGroup ?? '', subscriptionId: resolved.subscriptionId ?? '' });
+      const key = identityKey(
+        resolved.resourceId ?? identityResourceId({ name: resolved.name, resourceGroup: resolved.resourceGroup ?? '', subscriptionId: resolved.subscriptionId ?? '' }),
+      );
       const issuer = env ? env.issuer : mapping.issuer;
       const issuerOrEnvironment = issuer ?? (env ? `environment ${env.name}` : 'default');
       let entry = result.get(key);

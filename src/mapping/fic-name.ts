@@ -34,6 +34,15 @@ export function federatedCredentialName(scope: string, namespace: string, servic
     needsCare = true;
   }
   if (!needsCare && name.length <= MAX_LENGTH) return name;
+  return withHashSuffix(name, parts);
+}
+
+/**
+ * `name` cut to fit, then '_' + 10 hex of sha256 over `parts`: the suffix scheme above, also
+ * used for a second name when a credential's own name is taken (federated-credentials.ts).
+ * The '_' keeps the result apart from every plain, ServiceAccount-derived name.
+ */
+export function withHashSuffix(name: string, parts: readonly string[]): string {
   // JSON of the array is unambiguous (quotes and escapes), unlike a plain join.
   const hash = createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, HASH_LENGTH);
   return `${name.slice(0, MAX_LENGTH - HASH_LENGTH - 1)}_${hash}`;

@@ -1,6 +1,7 @@
 // Managed identity references: the three spellings the mapping accepts (name, object, ARM
 // resource ID) and the inheritance that fills in resource group and subscription. Shared by
-// the checks (which must find a missing resource group before anything runs) and resolve.
+// the checks (which must find a missing resource group before anything runs), resolve, and
+// the Azure stage (identityResourceId, identityKey).
 import type { BindingSpec, Defaults, EnvironmentSpec, Mapping } from './types.ts';
 
 // ARM resource IDs are case-insensitive (ARM itself answers with `/resourcegroups/` and
@@ -28,11 +29,12 @@ export function identityResourceId(parts: IdentityParts): string {
 }
 
 /**
- * One key per Azure identity however the mapping spells it (name + defaults or resource ID),
- * lower-cased because ARM names and IDs compare case-insensitively.
+ * One key per Azure identity, from its ARM resource ID however it is spelled (the mapping's,
+ * identityResourceId's, or ARM's own, which lower-cases parts of it): lower-cased, because
+ * ARM names and IDs compare case-insensitively. Every map keyed by identity uses it.
  */
-export function identityKey(parts: IdentityParts): string {
-  return identityResourceId(parts).toLowerCase();
+export function identityKey(resourceId: string): string {
+  return resourceId.toLowerCase();
 }
 
 /**

@@ -26,7 +26,7 @@ export interface LoadResult {
  * nine levels of nine aliases expand to 9^9 nodes ("billion laughs"). yaml counts the
  * expansion while converting and stops past this bound, long before memory runs out.
  */
-export const MAX_ALIAS_COUNT = 100;
+const MAX_ALIAS_COUNT = 100;
 
 let validator: ReturnType<Ajv['compile']> | undefined;
 function validateSchema(): ReturnType<Ajv['compile']> {
@@ -115,7 +115,7 @@ export function parseMapping(text: string, file: string): LoadResult {
   return checked.length > 0 ? fail(checked) : { mapping, problems: [] };
 }
 
-export function sortProblems(problems: MappingProblem[]): MappingProblem[] {
+function sortProblems(problems: MappingProblem[]): MappingProblem[] {
   return [...problems].sort((a, b) => a.line - b.line || a.column - b.column || a.message.localeCompare(b.message));
 }
 

@@ -23,7 +23,7 @@ function segments(instancePath: string): string[] {
 }
 
 /** bindings[2].namespace, environments.staging.cluster, bindings[0].annotations['example.com/x'] */
-export function humanPath(path: readonly PathSegment[]): string {
+function humanPath(path: readonly PathSegment[]): string {
   let out = '';
   path.forEach((segment, i) => {
     const parent = path[i - 1];

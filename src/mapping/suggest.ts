@@ -2,7 +2,7 @@
 // a trip to the docs.
 
 /** Levenshtein distance; inputs are short keys, so the O(n·m) table is fine. */
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const row = [i];

@@ -4,7 +4,7 @@
 import type { AzurePort } from '../azure/port.ts';
 import { resolveIssuer } from '../azure/issuer.ts';
 import { planFederatedCredentials } from '../azure/plan.ts';
-import { identityKey } from '../azure/ids.ts';
+import { identityKey } from '../mapping/identity.ts';
 import type { KubePort } from '../kube/port.ts';
 import { preflight } from '../kube/preflight.ts';
 import { planServiceAccounts } from '../kube/plan.ts';
@@ -61,7 +61,7 @@ function neighbourBindings(input: PlanInput, own: IssuerSource, issuer: string):
 function sharedServiceAccountConflicts(own: ResolvedBinding[], neighbours: ResolvedBinding[]): PreflightCheck[] {
   return own.flatMap((b) => {
     const other = neighbours.find(
-      (n) => n.namespace === b.namespace && n.serviceAccount === b.serviceAccount && n.identity.resourceId.toLowerCase() !== b.identity.resourceId.toLowerCase(),
+      (n) => n.namespace === b.namespace && n.serviceAccount === b.serviceAccount && identityKey(n.identity.resourceId) !== identityKey(b.identity.resourceId),
     );
     if (!other) return [];
     return [

@@ -5,14 +5,15 @@
 // Azure's rules it respects (DESIGN §5): issuer+subject unique per identity (a second one is
 // rejected, so an existing one under another name is adopted); exactly one audience; issuer,
 // subject and audience compared byte for byte; FIC names and resource IDs case-insensitive;
-// at most 20 FICs per identity.
-import { createHash } from 'node:crypto';
+// at most 20 FICs per identity; a FIC of another issuer is another cluster's and is never
+// written to, whatever its name.
+import { MAX_FEDERATED_CREDENTIALS_PER_IDENTITY } from '../mapping/checks.ts';
+import { withHashSuffix } from '../mapping/fic-name.ts';
+import { identityKey } from '../mapping/identity.ts';
+import { withoutTrailingSlash } from '../mapping/issuer.ts';
 import type { ResolvedBinding, SourcePosition } from '../mapping/types.ts';
-import { identityKey } from '../azure/ids.ts';
+import { bindingKey } from './binding-key.ts';
 import type { BindingKey, FederatedCredential, FicChange, ManagedIdentity, PreflightCheck } from './types.ts';
-
-/** Azure: "a maximum of 20 federated identity credentials can be added to an application or user-assigned managed identity". */
-export const FIC_LIMIT_PER_IDENTITY = 20;
 
 export interface FicDiffInput {
   /** The environment being planned: only its bindings produce changes. */
@@ -31,7 +32,6 @@ export interface FicDiffInput {
   /** FICs observed per identity, by identityKey(resourceId). */
   observed: Map<string, FederatedCredential[]>;
   prune: boolean;
-  limit?: number;
 }
 
 export interface FicDiff {
@@ -41,7 +41,6 @@ export interface FicDiff {
 
 const sameName = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
 const sameAudiences = (a: string[], b: string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
-const withoutSlash = (s: string): string => s.replace(/\/+$/, '');
 const where = (at: SourcePosition): string => `${at.file}:${at.line}`;
 
 /** One FIC we want (or that another environment wants) on one identity: one per subject. */
@@ -60,13 +59,12 @@ interface Entry {
   claimed?: FederatedCredential;
 }
 
-const keyOf = (b: ResolvedBinding): BindingKey => ({ environment: b.environment, namespace: b.namespace, serviceAccount: b.serviceAccount, at: b.at });
-
-/** A deterministic second name when ours is held by a FIC another binding of ours adopted. */
-export function alternateName(name: string, identity: ManagedIdentity, subject: string): string {
-  const hash = createHash('sha256').update(`${identityKey(identity.resourceId)}\n${subject}`).digest('hex').slice(0, 8);
-  return `${name.slice(0, 120 - 9)}-${hash}`;
-}
+/**
+ * The deterministic second name of a credential whose own name is held by another one: the
+ * name with fic-name.ts's '_'-hash suffix over (issuer, subject). The issuer is in the hash so
+ * that a third cluster wanting the same name does not land on the second one's.
+ */
+const alternateName = (e: Entry, issuer: string): string => withHashSuffix(e.name, [issuer, e.subject]);
 
 function drift(current: FederatedCredential, desired: FederatedCredential): string {
   const parts: string[] = [];
@@ -84,7 +82,7 @@ function entriesFor(bindings: ResolvedBinding[], environment: string, checks: Pr
     const own = b.environment === environment;
     const entry = bySubject.get(b.subject);
     if (!entry) {
-      bySubject.set(b.subject, { subject: b.subject, audience: b.audience, name: b.ficName, own, bindings: [keyOf(b)], at: b.at, identityAt: b.identityAt, names: new Set([b.ficName.toLowerCase()]) });
+      bySubject.set(b.subject, { subject: b.subject, audience: b.audience, name: b.ficName, own, bindings: [bindingKey(b)], at: b.at, identityAt: b.identityAt, names: new Set([b.ficName.toLowerCase()]) });
       continue;
     }
     if (entry.audience !== b.audience) {
@@ -102,7 +100,7 @@ function entriesFor(bindings: ResolvedBinding[], environment: string, checks: Pr
       continue;
     }
     entry.own ||= own;
-    entry.bindings.push(keyOf(b));
+    entry.bindings.push(bindingKey(b));
     entry.names.add(b.ficName.toLowerCase());
   }
   return [...bySubject.values()];
@@ -116,7 +114,7 @@ function diffIdentity(
   checks: PreflightCheck[],
 ): FicChange[] {
   const { issuer, environment } = input;
-  const limit = input.limit ?? FIC_LIMIT_PER_IDENTITY;
+  const limit = MAX_FEDERATED_CREDENTIALS_PER_IDENTITY;
   const entries = entriesFor(bindings, environment, checks, identity);
   const claimed = new Set<FederatedCredential>();
   const kept: FicChange[] = []; // adopt / unchanged
@@ -130,9 +128,11 @@ function diffIdentity(
   // 1. Issuer+subject matches first: Azure allows one per identity, so whatever holds ours
   //    (under our name or another) is the one to keep. This also resolves a name clash: our
   //    name held by a FIC of another issuer/subject while another FIC holds ours → adopt that one.
+  //    Under our second name (step 3 made it in an earlier run) it is simply ours: unchanged.
   for (const e of entries) {
+    const ours = (f: FederatedCredential): boolean => sameName(f.name, e.name) || sameName(f.name, alternateName(e, issuer));
     const match =
-      observed.find((f) => !claimed.has(f) && f.issuer === issuer && f.subject === e.subject && sameName(f.name, e.name)) ??
+      observed.find((f) => !claimed.has(f) && f.issuer === issuer && f.subject === e.subject && ours(f)) ??
       observed.find((f) => !claimed.has(f) && f.issuer === issuer && f.subject === e.subject);
     if (!match) continue;
     claimed.add(match);
@@ -141,7 +141,7 @@ function diffIdentity(
     const desired = desiredOf(e, match.name);
     if (!sameAudiences(match.audiences, desired.audiences)) {
       updates.push({ ...base(e), action: 'update', name: match.name, desired, current: match, reason: `audience drift: ${drift(match, desired)}` });
-    } else if (sameName(match.name, e.name)) {
+    } else if (ours(match)) {
       kept.push({ ...base(e), action: 'unchanged', name: match.name, desired, current: match, reason: 'up to date' });
     } else {
       kept.push({
@@ -155,23 +155,63 @@ function diffIdentity(
     }
   }
 
-  // 2. Our name, held by a FIC nobody claimed: the same credential with drifted issuer/subject
-  //    (e.g. the cluster was recreated with a new issuer) → update it in place.
-  // 3. Otherwise create; if our name is held by a FIC that another binding adopted in step 1,
-  //    create under a deterministic second name rather than overwrite it.
+  // 2. Our name, held by a FIC of THIS issuer that nobody claimed: the same credential with a
+  //    drifted subject → update it in place.
+  // 3. Otherwise create. When our name is held by a FIC another binding adopted in step 1, or
+  //    by a FIC of ANOTHER issuer, create under the deterministic second name instead. A FIC
+  //    of another issuer belongs to another cluster: names are scoped by environment (or
+  //    cluster) name only, so two repositories with an environment 'production' sharing an
+  //    identity want the same name, and repointing it would break the other cluster's
+  //    workloads (AADSTS70021). It is left alone, and a warning names it.
   for (const e of entries) {
     if (e.claimed || !e.own) continue;
     const holder = observed.find((f) => sameName(f.name, e.name));
-    if (holder && !claimed.has(holder)) {
+    if (holder && !claimed.has(holder) && holder.issuer === issuer) {
       claimed.add(holder);
       const desired = desiredOf(e, holder.name);
       updates.push({ ...base(e), action: 'update', name: holder.name, desired, current: holder, reason: `drift: ${drift(holder, desired)}` });
       continue;
     }
-    const name = holder ? alternateName(e.name, identity, e.subject) : e.name;
-    const reason = holder
-      ? `no credential for ${e.subject} from this issuer; the name '${e.name}' is held by '${holder.subject}', which another binding uses, so it is created as '${name}'`
-      : `no credential for ${e.subject} from this issuer`;
+    if (!holder) {
+      creates.push({ ...base(e), action: 'create', name: e.name, desired: desiredOf(e, e.name), reason: `no credential for ${e.subject} from this issuer` });
+      createdFor.push(e);
+      continue;
+    }
+    const name = alternateName(e, issuer);
+    const taken = observed.find((f) => sameName(f.name, name));
+    if (taken) {
+      // Only a credential made by hand under exactly that name: writing it would overwrite it.
+      checks.push({
+        name: 'federated-credential-name',
+        ok: false,
+        severity: 'error',
+        detail:
+          `No free name for the credential of ${e.subject} on identity '${identity.name}': '${holder.name}' is held by a credential for ${holder.subject} ` +
+          `(issuer '${holder.issuer}') and the second choice '${name}' by one for ${taken.subject} (issuer '${taken.issuer}').`,
+        fix: `Delete or rename one of them if it is no longer used: az identity federated-credential delete -g ${identity.resourceGroup} --identity-name ${identity.name} --name <name>`,
+        at: e.at,
+      });
+      continue;
+    }
+    const foreign = holder.issuer !== issuer;
+    // A holder that differs from our issuer only by the slash gets its own warning in step 4.
+    if (foreign && withoutTrailingSlash(holder.issuer) !== withoutTrailingSlash(issuer)) {
+      checks.push({
+        name: 'federated-credential-name',
+        ok: false,
+        severity: 'warning',
+        detail:
+          `Federated credential '${holder.name}' on identity '${identity.name}' has the name this binding would use, but trusts another issuer ('${holder.issuer}', subject ${holder.subject}): ` +
+          `most likely another cluster or repository with an environment of the same name. It is left alone; this cluster's credential is created as '${name}'.`,
+        fix:
+          'Nothing to do if that issuer is another cluster in use. If it is this cluster before it was recreated, delete the stale credential: ' +
+          `az identity federated-credential delete -g ${identity.resourceGroup} --identity-name ${identity.name} --name ${holder.name}`,
+        at: e.at,
+      });
+    }
+    const reason = foreign
+      ? `no credential for ${e.subject} from this issuer; the name '${e.name}' is held by a credential for another issuer ('${holder.issuer}'), which is left alone, so it is created as '${name}'`
+      : `no credential for ${e.subject} from this issuer; the name '${e.name}' is held by '${holder.subject}', which another binding uses, so it is created as '${name}'`;
     creates.push({ ...base(e), action: 'create', name, desired: desiredOf(e, name), reason });
     createdFor.push(e);
   }
@@ -182,7 +222,7 @@ function diffIdentity(
   for (const f of observed) {
     if (claimed.has(f)) continue;
     if (f.issuer !== issuer) {
-      if (withoutSlash(f.issuer) === withoutSlash(issuer)) {
+      if (withoutTrailingSlash(f.issuer) === withoutTrailingSlash(issuer)) {
         checks.push({
           name: 'federated-credential-issuer-slash',
           ok: false,

@@ -1,7 +1,7 @@
 // An in-memory AzurePort for unit tests of plan/apply: it holds identities and their FICs,
 // records every call, and lets a test script failures per call.
 import { AzureCallError } from '../../src/azure/errors.ts';
-import { identityKey, identityResourceId } from '../../src/azure/ids.ts';
+import { identityKey, identityResourceId } from '../../src/mapping/identity.ts';
 import type { AzurePort, ClusterIssuerInfo } from '../../src/azure/port.ts';
 import type { FederatedCredential, ManagedIdentity } from '../../src/plan/types.ts';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { alternateName, diffFederatedCredentials, type FicDiffInput } from '../../src/plan/federated-credentials.ts';
+import { FIC_NAME_PATTERN } from '../../src/mapping/index.ts';
+import { diffFederatedCredentials, type FicDiffInput } from '../../src/plan/federated-credentials.ts';
 import type { FicChange } from '../../src/plan/types.ts';
 import { AUD, ISSUER, OTHER_ISSUER, binding, fic, identity, identityMap, observedMap, sa } from './fixtures.ts';
 
@@ -47,11 +48,49 @@ describe('federated credential diff', () => {
     expect(changes[0]!.reason).toContain("subject 'system:serviceaccount:payments:old-api' → 'system:serviceaccount:payments:api'");
   });
 
-  it('updates the issuer when the cluster was recreated with a new one', () => {
-    const b = binding({ ns: 'payments', sa: 'api', identity: 'id-payments' });
-    const { changes } = diff({ bindings: [b], observed: observedMap([[idA, [fic('staging-payments-api', sa('payments', 'api'), OTHER_ISSUER)]]]) });
-    expect(summary(changes)).toEqual(['update id-payments/staging-payments-api']);
-    expect(changes[0]!.desired!.issuer).toBe(ISSUER);
+  describe('our name held by a credential of another issuer (another cluster)', () => {
+    // Two repositories, each with an environment 'production', bind payments/api to the same
+    // identity: cluster B's run already made 'production_payments_api' for B's issuer.
+    const prod = binding({ env: 'production', ns: 'payments', sa: 'api', identity: 'id-payments', ficName: 'production_payments_api' });
+    const clusterB = fic('production_payments_api', sa('payments', 'api'), OTHER_ISSUER);
+    const planA = (observed: ReturnType<typeof fic>[], prune: boolean) =>
+      diffFederatedCredentials({ environment: 'production', issuer: ISSUER, identities: identityMap(idA), prune, bindings: [prod], observed: observedMap([[idA, observed]]) });
+
+    for (const prune of [false, true]) {
+      it(`creates cluster A's own credential and never touches cluster B's (prune: ${prune})`, () => {
+        const { changes, checks } = planA([clusterB], prune);
+        expect(changes).toHaveLength(1);
+        const [create] = changes;
+        expect(create).toMatchObject({ action: 'create', desired: { issuer: ISSUER, subject: sa('payments', 'api'), audiences: [AUD] } });
+        expect(create!.name).toMatch(/^production_payments_api_[0-9a-f]{10}$/);
+        expect(create!.name).toMatch(FIC_NAME_PATTERN);
+        expect(create!.reason).toContain(OTHER_ISSUER);
+        expect(changes.some((c) => c.name.toLowerCase() === 'production_payments_api')).toBe(false);
+        expect(checks).toMatchObject([{ name: 'federated-credential-name', ok: false, severity: 'warning', at: prod.at }]);
+        expect(checks[0]!.detail).toContain("'production_payments_api'");
+        expect(checks[0]!.detail).toContain(OTHER_ISSUER);
+      });
+    }
+
+    it('finds its credential under the second name on the next run: unchanged, nothing written', () => {
+      const first = planA([clusterB], true);
+      const created = first.changes[0]!.desired!;
+      const again = planA([clusterB, created], true);
+      expect(summary(again.changes)).toEqual([`unchanged id-payments/${created.name}`]);
+    });
+
+    it('gives a third cluster another second name than the second cluster’s', () => {
+      const third = diffFederatedCredentials({
+        environment: 'production',
+        issuer: 'https://eastus.oic.prod-aks.azure.com/72f988bf-0000-0000-0000-000000000000/33333333-2222-3333-4444-555555555555/',
+        identities: identityMap(idA),
+        prune: true,
+        bindings: [prod],
+        observed: observedMap([[idA, [clusterB, planA([clusterB], false).changes[0]!.desired!]]]),
+      });
+      expect(third.changes.map((c) => c.action)).toEqual(['create']);
+      expect(third.changes[0]!.name).not.toBe(planA([clusterB], false).changes[0]!.name);
+    });
   });
 
   it('fixes a drifted audience on an adopted credential under its own name', () => {
@@ -88,9 +127,12 @@ describe('federated credential diff', () => {
     const worker = binding({ ns: 'payments', sa: 'worker', identity: 'id-payments' });
     const observed = [fic('staging-payments-api', sa('payments', 'worker'))];
     const { changes } = diff({ bindings: [api, worker], observed: observedMap([[idA, observed]]) });
-    const alt = alternateName('staging-payments-api', idA, sa('payments', 'api'));
+    expect(changes.map((c) => c.action)).toEqual(['create', 'adopt']);
+    const alt = changes[0]!.name;
     expect(summary(changes)).toEqual([`create id-payments/${alt}`, 'adopt id-payments/staging-payments-api']);
-    expect(alt).toMatch(/^[a-zA-Z0-9][a-zA-Z0-9-_]{2,119}$/);
+    // fic-name.ts's scheme: '_' before the hash, never '-' (a '-'-joined name could be a real ServiceAccount's).
+    expect(alt).toMatch(/^staging-payments-api_[0-9a-f]{10}$/);
+    expect(alt).toMatch(FIC_NAME_PATTERN);
   });
 
   describe('prune', () => {

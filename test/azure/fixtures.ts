@@ -2,7 +2,7 @@
 // resolves them, identities as ARM reports them.
 import type { ResolvedBinding } from '../../src/mapping/types.ts';
 import type { FederatedCredential, ManagedIdentity } from '../../src/plan/types.ts';
-import { identityKey, identityResourceId } from '../../src/azure/ids.ts';
+import { identityKey, identityResourceId } from '../../src/mapping/identity.ts';
 
 export const SUB = '00000000-0000-0000-0000-000000000000';
 export const TENANT = '72f988bf-0000-0000-0000-000000000000';

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ISSUER_NOT_ENABLED, resolveIssuer } from '../../src/azure/issuer.ts';
+import { resolveIssuer } from '../../src/azure/issuer.ts';
+import { parseMapping } from '../../src/mapping/index.ts';
 import { FakePort } from './fake-port.ts';
 import { ISSUER, SUB } from './fixtures.ts';
+
+/** What a cluster reports as issuer when its OIDC issuer is not enabled. */
+const ISSUER_NOT_ENABLED = 'https://kubernetes.default.svc.cluster.local';
 
 const at = { file: '.github/workload-identity.yaml', line: 7, column: 3 };
 const cluster = { resourceGroup: 'rg-aks-stg', name: 'aks-stg' };
@@ -46,10 +50,21 @@ describe('issuer', () => {
     }
   });
 
-  it('refuses the in-cluster default issuer written in the mapping', async () => {
-    const r = await resolveIssuer({ issuer: ISSUER_NOT_ENABLED, at }, new FakePort(), SUB);
-    expect(r.issuer).toBeUndefined();
-    expect(r.checks[0]!.detail).toContain('not enabled');
+  // An issuer written in the mapping reaches resolveIssuer only once the mapping checks
+  // passed: the in-cluster default and an AKS issuer without its '/' never get this far.
+  it('never sees the in-cluster default or a slashless AKS issuer from a mapping: loading refuses them', () => {
+    for (const issuer of [ISSUER_NOT_ENABLED, `${ISSUER_NOT_ENABLED}/`, 'https://kubernetes.default.svc/', ISSUER.replace(/\/$/, '')]) {
+      const text = ['version: 1', 'environments:', `  staging: { issuer: "${issuer}" }`, 'bindings: []'].join('\n');
+      const loaded = parseMapping(text, '.github/workload-identity.yaml');
+      expect(loaded.mapping, issuer).toBeUndefined();
+      expect(loaded.problems.map((p) => p.message).join('\n'), issuer).toContain(`issuer '${issuer}'`);
+    }
+  });
+
+  it('takes a valid issuer from the mapping as written', async () => {
+    const r = await resolveIssuer({ issuer: ISSUER, at }, new FakePort(), SUB);
+    expect(r).toMatchObject({ issuer: ISSUER, source: 'mapping' });
+    expect(r.checks).toMatchObject([{ name: 'issuer', ok: true }]);
   });
 
   it('warns when the workload identity add-on is off', async () => {
@@ -67,11 +82,5 @@ describe('issuer', () => {
   it('needs a subscription for the cluster', async () => {
     const r = await resolveIssuer({ cluster, at }, portWith({ issuerUrl: ISSUER }), '');
     expect(r.checks[0]!.fix).toContain('azure-subscription-id');
-  });
-
-  it('warns about an AKS issuer written without its trailing slash', async () => {
-    const r = await resolveIssuer({ issuer: ISSUER.replace(/\/$/, ''), at }, new FakePort(), SUB);
-    expect(r.issuer).toBe(ISSUER.replace(/\/$/, ''));
-    expect(r.checks[0]).toMatchObject({ ok: false, severity: 'warning' });
   });
 });

@@ -45,6 +45,27 @@ describe('plan', () => {
     expect(changes.map((c) => c.identity.name)).toEqual(['id-0']);
   });
 
+  it('reports an identity whose credentials cannot be listed (deleted meanwhile, or Azure keeps failing) at its mapping line, and plans the others', async () => {
+    const { port, bindings } = world(3, 1);
+    // id-0 is deleted between its GET and its LIST; id-1's LIST keeps answering 500 after the port's retries.
+    port.fail = (c) => {
+      if (c.op === 'list' && c.identity === 'id-0') return new AzureCallError("LIST federated credentials of identity 'id-0'", 'ResourceNotFound', "The Resource 'id-0' was not found.", { statusCode: 404 });
+      if (c.op === 'list' && c.identity === 'id-1') return new AzureCallError("LIST federated credentials of identity 'id-1'", 'InternalServerError', 'Internal error', { statusCode: 500 });
+      return undefined;
+    };
+    const { changes, checks } = await plan(port, bindings, true);
+    expect(checks).toMatchObject([
+      { name: 'identity', ok: false, severity: 'error', at: bindings[0]!.identityAt },
+      { name: 'identity', ok: false, severity: 'error', at: bindings[1]!.identityAt },
+    ]);
+    expect(checks[0]!.detail).toContain("'id-0'");
+    expect(checks[0]!.detail).toContain('ResourceNotFound');
+    expect(checks[0]!.detail).toContain(`${bindings[0]!.identityAt.file}:${bindings[0]!.identityAt.line}`);
+    expect(checks[1]!.detail).toContain("'id-1'");
+    expect(checks[1]!.detail).toContain('InternalServerError (HTTP 500)');
+    expect(changes.map((c) => `${c.action} ${c.identity.name}`)).toEqual(['create id-2']);
+  });
+
   it('flags a binding whose tenant is not the identity’s', async () => {
     const port = new FakePort();
     port.addIdentity({ ...identity('id-a'), tenantId: '99999999-0000-0000-0000-000000000000' });

@@ -7,6 +7,7 @@ import { CONCURRENT_FIC_WRITES } from '../../src/azure/errors.ts';
 import { resolveIssuer } from '../../src/azure/issuer.ts';
 import { planFederatedCredentials, type FicPlan } from '../../src/azure/plan.ts';
 import { createArmPort, type AzurePort } from '../../src/azure/port.ts';
+import { READ_RETRY } from '../../src/azure/retry.ts';
 import { parseMapping, resolveBindings, selectEnvironment } from '../../src/mapping/index.ts';
 import { isChange, type AppliedChange, type FicChange } from '../../src/plan/types.ts';
 import type { Scenario } from '../sandbox/scenario.ts';
@@ -29,7 +30,7 @@ function scenario(extra: Partial<Scenario> = {}): Scenario {
   };
 }
 
-function mappingText(bindings: string): string {
+function mappingText(bindings: string, cluster = 'aks-stg'): string {
   return [
     'version: 1',
     'defaults:',
@@ -38,7 +39,7 @@ function mappingText(bindings: string): string {
     '  resourceGroup: rg-identities',
     'environments:',
     '  staging:',
-    '    cluster: { resourceGroup: rg-aks, name: aks-stg }',
+    `    cluster: { resourceGroup: rg-aks, name: ${cluster} }`,
     'bindings:',
     bindings,
   ].join('\n');
@@ -271,6 +272,78 @@ describe('federated credentials on the sandbox', () => {
     expect(plan.checks[0]!.detail).toContain(`'id-billing' (resource group 'rg-identities', subscription ${SUB}) does not exist`);
     expect(plan.checks[0]!.detail).toContain(`.github/workload-identity.yaml:${line}`);
     expect(plan.changes).toHaveLength(3); // the others are still planned
+  });
+
+  it('a second cluster with an environment of the same name on a shared identity leaves the first cluster’s credential alone', async () => {
+    // Repository A deploys 'staging' to aks-stg, repository B 'staging' to aks-other; both bind payments/api to id-payments.
+    sb = await startAzureSandbox(scenario());
+    const { port } = connect(sb);
+    const onePayments = THREE_BINDINGS.split('\n').slice(0, 3).join('\n');
+    const repoA = mappingText(onePayments, 'aks-stg');
+    const repoB = mappingText(onePayments, 'aks-other');
+
+    const a = await planFor(port, repoA);
+    await applyFederatedCredentials(a.plan.changes, port, { concurrency: 8 });
+    const issuerA = sb.state.identityByName('id-payments')!.fics.find((f) => f.name === 'staging_payments_api')!.issuer;
+
+    for (const prune of [false, true]) {
+      const b = await planFor(port, repoB, { prune });
+      expect(b.plan.changes.map((c) => c.action)).toEqual(['create']);
+      expect(b.plan.changes[0]!.name).toMatch(/^staging_payments_api_[0-9a-f]{10}$/);
+      expect(b.plan.checks).toMatchObject([{ name: 'federated-credential-name', severity: 'warning' }]);
+      expect(b.plan.checks[0]!.detail).toContain(issuerA);
+    }
+    const b = await planFor(port, repoB, { prune: true });
+    sb.log.reset();
+    expect((await applyFederatedCredentials(b.plan.changes, port, { concurrency: 8 })).map((r) => r.ok)).toEqual([true]);
+    await settle();
+    expect(ficPuts('staging_payments_api')).toEqual([]);
+    expect(sb.log.of('arm').filter((c) => c.method === 'DELETE')).toEqual([]);
+    const after = sb.state.identityByName('id-payments')!.fics;
+    expect(after.find((f) => f.name === 'staging_payments_api')).toMatchObject({ issuer: issuerA, subject: 'system:serviceaccount:payments:api' });
+    expect(after.find((f) => f.name === b.plan.changes[0]!.name)).toMatchObject({ issuer: b.issuer, subject: 'system:serviceaccount:payments:api' });
+
+    // Both repositories' next runs are quiet, pruning or not.
+    for (const text of [repoA, repoB]) {
+      const again = await planFor(port, text, { prune: true });
+      expect(again.plan.changes.filter(isChange)).toEqual([]);
+      expect(again.plan.checks).toEqual([]);
+    }
+  });
+
+  it('reports an identity whose credentials cannot be listed (deleted meanwhile, or ARM keeps failing) and plans the others', async () => {
+    sb = await startAzureSandbox(scenario({ identities: [{ name: 'id-payments' }, { name: 'id-orders' }, { name: 'id-billing' }] }));
+    const quick = createArmPort(connect(sb).credential, { armEndpoint: sb.urls.arm, readRetry: { ...READ_RETRY, baseDelayMs: 5, maxDelayMs: 20 } });
+    const text = mappingText(`${THREE_BINDINGS}
+  - namespace: billing
+    serviceAccount: api
+    identity: id-billing`);
+    sb.faults.inject({
+      service: 'arm',
+      method: 'GET',
+      pathIncludes: '/userAssignedIdentities/id-orders/federatedIdentityCredentials',
+      status: 404,
+      body: { error: { code: 'ResourceNotFound', message: "The Resource 'Microsoft.ManagedIdentity/userAssignedIdentities/id-orders' was not found." } },
+      times: 99,
+    });
+    sb.faults.inject({
+      service: 'arm',
+      method: 'GET',
+      pathIncludes: '/userAssignedIdentities/id-payments/federatedIdentityCredentials',
+      status: 500,
+      body: { error: { code: 'InternalServerError', message: 'Encountered internal server error.' } },
+      times: 99,
+    });
+    const { plan } = await planFor(quick, text);
+    const line = (needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
+    const byLine = [...plan.checks].sort((x, y) => x.at!.line - y.at!.line);
+    expect(byLine).toMatchObject([
+      { name: 'identity', ok: false, severity: 'error', at: { line: line('identity: id-payments') } },
+      { name: 'identity', ok: false, severity: 'error', at: { line: line('identity: id-orders') } },
+    ]);
+    expect(byLine[0]!.detail).toContain('InternalServerError (HTTP 500)');
+    expect(byLine[1]!.detail).toContain('ResourceNotFound');
+    expect(actions(plan.changes)).toEqual(['create id-billing/staging_billing_api']);
   });
 
   it('tells how to enable the OIDC issuer of a cluster that has none', async () => {

@@ -1,6 +1,7 @@
 // FIC names: deterministic, Azure-valid, and distinct for distinct bindings — a clash would
 // make one binding's PUT overwrite another's credential.
 import { describe, expect, it } from 'vitest';
+import { withHashSuffix } from '../../src/mapping/fic-name.ts';
 import { federatedCredentialName, FIC_NAME_PATTERN } from '../../src/mapping/index.ts';
 
 const name = federatedCredentialName;
@@ -66,5 +67,15 @@ describe('federated credential names', () => {
   it('a cluster name with underscores (the scope of a mapping without environments) stays unambiguous', () => {
     distinctIgnoringCase(name('aks_one', 'ns', 'sa'), name('aks-one', 'ns', 'sa'));
     expect(name('aks_one', 'ns', 'sa')).toMatch(FIC_NAME_PATTERN);
+  });
+
+  it("a second name (when a credential's own is taken) uses the same '_'-hash suffix, so it is never some ServiceAccount's plain name", () => {
+    const second = withHashSuffix('production_payments_api', ['https://issuer.example/', 'system:serviceaccount:payments:api']);
+    expect(second).toMatch(/^production_payments_api_[0-9a-f]{10}$/);
+    expect(second).toMatch(FIC_NAME_PATTERN);
+    // Plain names have exactly two '_'; this one has three.
+    expect(second.split('_')).toHaveLength(4);
+    expect(withHashSuffix('production_payments_api', ['https://other.example/', 'system:serviceaccount:payments:api'])).not.toBe(second);
+    expect(withHashSuffix('p'.repeat(120), ['i', 's'])).toHaveLength(120);
   });
 });
