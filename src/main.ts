@@ -5,7 +5,7 @@ import { createAzureCredential } from './azure/credential.ts';
 import { AzureCallError } from './azure/errors.ts';
 import { createArmPort } from './azure/port.ts';
 import { onCleanup, runCleanups } from './cleanup.ts';
-import { createKubePort, KUBECONFIG_STATE_KEY, KubeApiError, KubeConfigError, loadKubeConfig } from './kube/client.ts';
+import { createKubePort, KUBECONFIG_STATE_KEY, KubeApiError, KubeConfigError, kubeconfigSecrets, loadKubeConfig } from './kube/client.ts';
 import type { Ports } from './plan/environment.ts';
 import { runPipeline } from './pipeline.ts';
 import { renderMarkdown } from './report/markdown.ts';
@@ -25,6 +25,8 @@ function handleSignals(): void {
 
 function connect(settings: Settings): Ports {
   const credential = createAzureCredential(settings.azure, (audience) => core.getIDToken(audience));
+  // The kubeconfig input may hold a token or a client key: mask them before anything can log them.
+  for (const secret of kubeconfigSecrets(settings.kubeconfig)) core.setSecret(secret);
   const kube = loadKubeConfig(settings);
   if (kube.tempFile) {
     core.saveState(KUBECONFIG_STATE_KEY, kube.tempFile); // the post step removes it if we die

@@ -100,6 +100,7 @@ export async function runPipeline(run: RunEnvironment): Promise<RunReport> {
       environment: report.environment,
       mode: settings.mode,
       verify: settings.verify,
+      verifyImage: settings.verifyImage,
       prune: settings.prune,
       concurrency: settings.concurrency,
       subscriptionId: settings.azure.subscriptionId,

@@ -1,10 +1,11 @@
 // Execute the ServiceAccount part of the plan. Creates carry our annotations and the
-// managed-by label; existing ServiceAccounts get a merge patch of exactly our keys, so
-// their labels, other annotations, secrets and imagePullSecrets stay (unlike `azwi
-// serviceaccount create`, which replaces the object). One failure does not stop the others.
+// managed-by label; existing ServiceAccounts get a merge patch of exactly our annotation
+// keys (null for ours the mapping dropped), so their labels, other annotations, secrets
+// and imagePullSecrets stay (unlike `azwi serviceaccount create`, which replaces the
+// object). One failure does not stop the others.
 import pLimit from 'p-limit';
 import { isChange, type AppliedChange, type ServiceAccountChange } from '../plan/types.ts';
-import { LABEL_MANAGED_BY, MANAGED_BY } from '../plan/service-accounts.ts';
+import { annotationPatch } from '../plan/service-accounts.ts';
 import { isAlreadyExists, isKubeApiError, type KubePort, type ServiceAccountState } from './port.ts';
 
 export interface ApplyServiceAccountsOptions {
@@ -22,9 +23,9 @@ function transient(err: unknown): boolean {
   return err.status === undefined || err.status === 429 || err.status >= 500;
 }
 
-/** The first of our annotations that did not stick (an admission policy may strip or rewrite them). */
-function notApplied(change: ServiceAccountChange, sa: ServiceAccountState): string | undefined {
-  return Object.keys(change.annotations).find((k) => sa.annotations[k] !== change.annotations[k]);
+/** The first of our annotations that did not stick (an admission policy may strip, rewrite or keep them). */
+function notApplied(patch: Record<string, string | null>, sa: ServiceAccountState): string | undefined {
+  return Object.keys(patch).find((k) => (sa.annotations[k] ?? null) !== patch[k]);
 }
 
 /**
@@ -54,6 +55,7 @@ export async function applyServiceAccounts(
       }
     };
     const { namespace, name } = change;
+    const patch = annotationPatch(change);
     try {
       let sa: ServiceAccountState;
       if (change.action === 'create') {
@@ -61,21 +63,24 @@ export async function applyServiceAccounts(
           sa = await write(() => port.createServiceAccount({ namespace, name, labels: change.labels, annotations: change.annotations }));
         } catch (err) {
           if (!isAlreadyExists(err)) throw err;
-          // Created by someone else since the plan: patch our keys onto theirs.
-          const current = await port.readServiceAccount(namespace, name);
-          const labels: Record<string, string> = current && current.labels[LABEL_MANAGED_BY] === undefined ? { [LABEL_MANAGED_BY]: MANAGED_BY } : {};
-          sa = await write(() => port.patchServiceAccountAnnotations(namespace, name, change.annotations, labels));
+          // Created by someone else since the plan: it is theirs now, so only our
+          // annotations go onto it (no managed-by label), as for any existing ServiceAccount.
+          sa = await write(() => port.patchServiceAccountAnnotations(namespace, name, patch));
         }
       } else {
-        sa = await write(() => port.patchServiceAccountAnnotations(namespace, name, change.annotations, change.labels));
+        sa = await write(() => port.patchServiceAccountAnnotations(namespace, name, patch));
       }
-      const lost = notApplied(change, sa);
+      const lost = notApplied(patch, sa);
       if (lost) {
+        const wanted = patch[lost];
         return {
           change,
           ok: false,
           attempts,
-          error: `ServiceAccount ${namespace}/${name}: written, but the API server returned ${lost}='${sa.annotations[lost] ?? ''}' instead of '${change.annotations[lost]}' (an admission policy may strip or rewrite it) (binding at ${change.binding.at.file}:${change.binding.at.line})`,
+          error:
+            `ServiceAccount ${namespace}/${name}: written, but the API server returned ${lost}='${sa.annotations[lost] ?? ''}' ` +
+            `${wanted === null ? 'instead of removing it' : `instead of '${wanted}'`} (an admission policy may strip or rewrite it) ` +
+            `(binding at ${change.binding.at.file}:${change.binding.at.line})`,
         };
       }
       return { change, ok: true, attempts };

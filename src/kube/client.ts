@@ -2,8 +2,8 @@
 // content, else KUBECONFIG (azure/aks-set-context sets it), else ~/.kube/config, else the
 // in-cluster ServiceAccount (a self-hosted runner inside the cluster). Anything else is an
 // error that says what to do — client-node would silently fall back to localhost:8080.
-import { existsSync, mkdirSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import {
@@ -20,16 +20,14 @@ import {
   type V1PodList,
   type V1ServiceAccount,
 } from '@kubernetes/client-node';
+import { parseDocument } from 'yaml';
+import { KUBECONFIG_FILE_PREFIX, kubeconfigTempDir } from './temp-files.ts';
 import { KubeApiError, type KubePort, type PodRef, type ServiceAccountState, type WebhookRegistration } from './port.ts';
 
 export type * from './port.ts';
 export { KubeApiError } from './port.ts';
-
-/** core.saveState key under which main records the temp kubeconfig for the post step. */
-export const KUBECONFIG_STATE_KEY = 'kubeconfig-file';
-/** Temp kubeconfigs live in `<RUNNER_TEMP or tmpdir>/workload-identity-action/kubeconfig-*`. */
-export const KUBECONFIG_DIR_NAME = 'workload-identity-action';
-export const KUBECONFIG_FILE_PREFIX = 'kubeconfig-';
+export { KUBECONFIG_STATE_KEY } from './state-key.ts';
+export { kubeconfigTempDir, removeKubeconfigTempFiles } from './temp-files.ts';
 
 const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
@@ -62,25 +60,6 @@ export class KubeConfigError extends Error {
   }
 }
 
-/** The directory holding this action's temp kubeconfigs, for main and the post step. */
-export function kubeconfigTempDir(env: Record<string, string | undefined> = process.env): string {
-  return join(env.RUNNER_TEMP || tmpdir(), KUBECONFIG_DIR_NAME);
-}
-
-/** Post step: removes every temp kubeconfig this action may have left behind. */
-export function removeKubeconfigTempFiles(env: Record<string, string | undefined> = process.env): string[] {
-  const dir = kubeconfigTempDir(env);
-  if (!existsSync(dir)) return [];
-  const removed: string[] = [];
-  for (const name of readdirSync(dir)) {
-    if (!name.startsWith(KUBECONFIG_FILE_PREFIX)) continue;
-    const file = join(dir, name);
-    rmSync(file, { force: true });
-    removed.push(file);
-  }
-  return removed;
-}
-
 /**
  * Users paste a kubeconfig into a secret either as YAML or base64 of it
  * (`cat ~/.kube/config | base64`); accept both.
@@ -92,6 +71,102 @@ function decodeKubeconfigInput(content: string): string {
     if (/\bclusters\s*:/.test(decoded)) return decoded;
   }
   return content;
+}
+
+/** Names whose values are credentials (env names, auth-provider config keys, exec flags). */
+const SECRET_NAME = /token|secret|password|passwd|key|credential/i;
+/** …unless they name where the credential is, not the credential. */
+const LOCATION_NAME = /(file|path|dir)$/i;
+const looksSecret = (name: string): boolean => SECRET_NAME.test(name) && !LOCATION_NAME.test(name);
+/** `token: x`, `"password": 'x'`, `{ client-key-data: x }` …, for content the YAML parser cannot read. */
+const SECRET_LINE =
+  /(?:^|[\s{,])["']?(token|password|client-key-data|access-token|refresh-token|id-token|client-secret)["']?\s*:[ \t]*(?:"([^"\n]*)"|'([^'\n]*)'|([^\s,}#]+))/gm;
+
+/**
+ * The credentials in a kubeconfig (the `kubeconfig` input, YAML or base64 of it), for the
+ * caller to mask in the log (core.setSecret): users[].user token, password,
+ * client-key-data, client-certificate-data when it holds a private key, auth-provider
+ * config values and exec env values / flag arguments whose names look secret. A
+ * kubeconfig the parser cannot read is scanned line by line for the usual keys.
+ */
+export function kubeconfigSecrets(content: string): string[] {
+  const text = decodeKubeconfigInput(content);
+  const found = new Set<string>();
+  const add = (v: unknown): void => {
+    if (typeof v === 'string' && v.trim() && !/^[|>][-+]?\d*$/.test(v.trim())) found.add(v);
+  };
+  const record = (v: unknown): Record<string, unknown> | undefined =>
+    v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+
+  let parsed: unknown;
+  try {
+    parsed = parseDocument(text, { uniqueKeys: false, prettyErrors: false }).toJS({ maxAliasCount: 1000 });
+  } catch {
+    parsed = undefined;
+  }
+  const users = record(parsed)?.['users'];
+  for (const entry of Array.isArray(users) ? users : []) {
+    const user = record(record(entry)?.['user']);
+    if (!user) continue;
+    add(user['token']);
+    add(user['password']);
+    add(user['client-key-data']);
+    const cert = user['client-certificate-data'];
+    if (typeof cert === 'string') {
+      const decoded = /^[A-Za-z0-9+/=\s]+$/.test(cert) ? Buffer.from(cert, 'base64').toString('utf8') : '';
+      if (/PRIVATE KEY/.test(cert) || /PRIVATE KEY/.test(decoded)) add(cert);
+    }
+    const config = record(record(user['auth-provider'])?.['config']);
+    for (const [k, v] of Object.entries(config ?? {})) if (looksSecret(k)) add(v);
+    const exec = record(user['exec']);
+    const env = exec?.['env'];
+    for (const e of Array.isArray(env) ? env : []) {
+      const name = record(e)?.['name'];
+      if (typeof name === 'string' && looksSecret(name)) add(record(e)?.['value']);
+    }
+    const args = exec?.['args'];
+    const list = Array.isArray(args) ? args.filter((a): a is string => typeof a === 'string') : [];
+    list.forEach((arg, i) => {
+      const flag = /^--?([\w-]+)(?:=(.*))?$/.exec(arg);
+      if (!flag || !looksSecret(flag[1]!)) return;
+      if (flag[2] !== undefined) add(flag[2]);
+      else if (list[i + 1] !== undefined && !list[i + 1]!.startsWith('-')) add(list[i + 1]);
+    });
+  }
+  for (const m of text.matchAll(SECRET_LINE)) add(m[2] ?? m[3] ?? m[4]);
+  return [...found];
+}
+
+/** Messages of client-node's own structure checks: they name a field, never its value. */
+const STRUCTURE_ERROR = /^(clusters|users|contexts)\[\d+\]\.[\w.-]+ is missing$/;
+
+/**
+ * A kubeconfig load error in words: the kind of problem and where, never the file's text.
+ * js-yaml's message quotes the lines around the error, and those may hold a token.
+ */
+function describeLoadError(err: unknown): string {
+  const e = (err ?? {}) as { name?: unknown; reason?: unknown; mark?: { line?: unknown; column?: unknown }; message?: unknown; code?: unknown };
+  if (e.name === 'YAMLException') {
+    // Reasons may quote a tag or alias from the file: drop anything quoted.
+    const reason = typeof e.reason === 'string' && e.reason ? e.reason.replace(/"[^"]*"|'[^']*'|!<[^>]*>|`[^`]*`/g, '(value omitted)') : 'invalid YAML';
+    const { line, column } = e.mark ?? {};
+    const at = typeof line === 'number' && typeof column === 'number' ? ` at line ${line + 1}, column ${column + 1}` : '';
+    return `YAML syntax error${at}: ${reason}`;
+  }
+  const message = typeof e.message === 'string' ? e.message : '';
+  if (STRUCTURE_ERROR.test(message)) return message;
+  // fs errors (ENOENT, EACCES …) name the path only.
+  if (typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code)) return message;
+  return `its content is not a kubeconfig (${typeof e.name === 'string' ? e.name : 'unknown error'})`;
+}
+
+/** loadFromFile with an error that is safe to print (no cause attached: it quotes the file). */
+function loadFile(kc: KubeConfig, file: string, what: string): void {
+  try {
+    kc.loadFromFile(file);
+  } catch (err) {
+    throw new KubeConfigError(`${what} is not a valid kubeconfig: ${describeLoadError(err)}.`);
+  }
 }
 
 function writeTempKubeconfig(content: string, env: Record<string, string | undefined>): string {
@@ -127,11 +202,7 @@ export function loadKubeConfig(settings: { kubeconfig: string }, environment: Ku
     if (settings.kubeconfig.trim()) {
       tempFile = writeTempKubeconfig(decodeKubeconfigInput(settings.kubeconfig), env);
       source = { kind: 'input', path: tempFile };
-      try {
-        kc.loadFromFile(tempFile);
-      } catch (err) {
-        throw new KubeConfigError(`The 'kubeconfig' input is not a valid kubeconfig: ${(err as Error).message}`, { cause: err });
-      }
+      loadFile(kc, tempFile, "The 'kubeconfig' input");
     } else if (env.KUBECONFIG) {
       // As kubectl reads it: several files, the first one's current-context wins.
       const files = env.KUBECONFIG.split(delimiter).filter(Boolean);
@@ -141,10 +212,10 @@ export function loadKubeConfig(settings: { kubeconfig: string }, environment: Ku
         throw new KubeConfigError(`KUBECONFIG points at ${missing.join(', ')}, which does not exist. Run azure/aks-set-context (or set the 'kubeconfig' input) in this job.`);
       }
       const [first, ...rest] = files.filter((f) => existsSync(f));
-      kc.loadFromFile(first!);
+      loadFile(kc, first!, `The KUBECONFIG file ${first!}`);
       for (const f of rest) {
         const more = new KubeConfig();
-        more.loadFromFile(f);
+        loadFile(more, f, `The KUBECONFIG file ${f}`);
         kc.mergeConfig(more, true);
       }
     } else {
@@ -153,7 +224,7 @@ export function loadKubeConfig(settings: { kubeconfig: string }, environment: Ku
       const tokenPath = environment.inClusterTokenPath ?? IN_CLUSTER_TOKEN;
       if (existsSync(file)) {
         source = { kind: 'home', path: file };
-        kc.loadFromFile(file);
+        loadFile(kc, file, file);
       } else if (env.KUBERNETES_SERVICE_HOST && existsSync(tokenPath)) {
         source = { kind: 'in-cluster', path: tokenPath };
         kc.loadFromCluster();
@@ -176,7 +247,7 @@ export function loadKubeConfig(settings: { kubeconfig: string }, environment: Ku
 // ---------------------------------------------------------------------------------------
 // The client-node adapter behind KubePort.
 
-export const FIELD_MANAGER = 'workload-identity-action';
+const FIELD_MANAGER = 'workload-identity-action';
 
 type Api = {
   core: CoreV1Api;
@@ -215,7 +286,7 @@ function networkCode(err: unknown): string | undefined {
   return undefined;
 }
 
-export function toKubeApiError(operation: string, err: unknown): KubeApiError {
+function toKubeApiError(operation: string, err: unknown): KubeApiError {
   if (err instanceof KubeApiError) return err;
   if (err instanceof ApiException) {
     const { reason, message } = statusOf(err.body);
@@ -291,10 +362,10 @@ export function createKubePort(kc: KubeConfig): KubePort {
       return saState(created, sa.namespace, sa.name);
     },
 
-    async patchServiceAccountAnnotations(namespace, name, annotations, labels = {}) {
+    async patchServiceAccountAnnotations(namespace, name, annotations) {
       const op = `patch ServiceAccount ${namespace}/${name}`;
-      const metadata: { annotations: Record<string, string>; labels?: Record<string, string> } = { annotations: { ...annotations } };
-      if (Object.keys(labels).length) metadata.labels = { ...labels };
+      // JSON merge patch (RFC 7386): a null value deletes that annotation; nothing else is touched.
+      const metadata = { annotations: { ...annotations } };
       const patched = await call(op, () =>
         api.core.patchNamespacedServiceAccount({ name, namespace, body: { metadata }, fieldManager: FIELD_MANAGER }, mergePatch),
       );

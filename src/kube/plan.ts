@@ -1,22 +1,20 @@
 // Observe the ServiceAccounts the bindings name and diff them (src/plan/service-accounts.ts).
 // Reads only: plan mode must make zero writes to the cluster.
 import pLimit from 'p-limit';
+import { identityKey } from '../mapping/identity.ts';
 import type { ResolvedBinding } from '../mapping/types.ts';
 import type { PreflightCheck, ServiceAccountChange } from '../plan/types.ts';
 import { changesIdentity, diffServiceAccounts, serviceAccountKey, type ObservedServiceAccount } from '../plan/service-accounts.ts';
 import type { KubePort } from './port.ts';
 
-/**
- * Key of `clientIds`: the identity's ARM resource ID, lower-cased (ARM IDs are
- * case-insensitive, DESIGN §5) — one entry per identity, shared by all its bindings.
- */
-export const clientIdKey = (binding: ResolvedBinding): string => binding.identity.resourceId.toLowerCase();
 
 export interface PlanServiceAccountsInput {
   bindings: ResolvedBinding[];
-  /** Client ID by clientIdKey(binding): the identity's resource ID, lower-cased. */
+  /** Client ID by identityKey(binding.identity.resourceId). */
   clientIds: ReadonlyMap<string, string>;
-  /** Used when a binding carries no tenantId (typically the identities' tenant from ARM). */
+  /** Tenant by identityKey(resourceId), from ARM: used when a binding's mapping names none. */
+  tenantIds?: ReadonlyMap<string, string>;
+  /** Last fallback for the tenant. */
   tenantId?: string;
   /** Parallel reads; default 8. */
   concurrency?: number;
@@ -63,8 +61,8 @@ export async function planServiceAccounts(input: PlanServiceAccountsInput, port:
   const bindings = input.bindings.filter((b) => !unreadable.has(serviceAccountKey(b.namespace, b.serviceAccount)));
   const diffInput = {
     bindings,
-    clientIdFor: (b: ResolvedBinding) => input.clientIds.get(clientIdKey(b)) ?? input.clientIds.get(b.identity.resourceId),
-    tenantIdFor: () => input.tenantId,
+    clientIdFor: (b: ResolvedBinding) => input.clientIds.get(identityKey(b.identity.resourceId)),
+    tenantIdFor: (b: ResolvedBinding) => input.tenantIds?.get(identityKey(b.identity.resourceId)) ?? input.tenantId,
     observed,
   };
   const firstPass = diffServiceAccounts(diffInput);

@@ -84,10 +84,10 @@ export interface KubePort {
   /** Throws KubeApiError with status 409 / reason AlreadyExists when it exists. */
   createServiceAccount(sa: ServiceAccountWrite): Promise<ServiceAccountState>;
   /**
-   * Merge patch of exactly these annotations and labels (fieldManager
-   * workload-identity-action): every other label, annotation, secret and imagePullSecret stays.
+   * Merge patch of exactly these annotations, null removing one (fieldManager
+   * workload-identity-action): every label, other annotation, secret and imagePullSecret stays.
    */
-  patchServiceAccountAnnotations(namespace: string, name: string, annotations: Record<string, string>, labels?: Record<string, string>): Promise<ServiceAccountState>;
+  patchServiceAccountAnnotations(namespace: string, name: string, annotations: Record<string, string | null>): Promise<ServiceAccountState>;
   /** Pods not yet finished (not Succeeded/Failed) whose spec.serviceAccountName is `serviceAccount`. */
   listPodsUsingServiceAccount(namespace: string, serviceAccount: string): Promise<PodRef[]>;
   /** undefined when the namespace does not exist. */
@@ -117,7 +117,6 @@ export class KubeApiError extends Error {
 }
 
 export const isKubeApiError = (err: unknown): err is KubeApiError => err instanceof KubeApiError;
-export const isNotFound = (err: unknown): boolean => isKubeApiError(err) && err.status === 404;
 export const isAlreadyExists = (err: unknown): boolean => isKubeApiError(err) && err.status === 409 && err.reason === 'AlreadyExists';
 /** Not an answer from the API server: DNS, refused, TLS, timeout. */
 export const isUnreachable = (err: unknown): boolean => isKubeApiError(err) && err.status === undefined;

@@ -5,19 +5,21 @@
 import { randomBytes } from 'node:crypto';
 import pLimit from 'p-limit';
 import { Document, isScalar, isSeq, visit } from 'yaml';
+import { withoutTrailingSlash } from '../mapping/issuer.ts';
 import type { ResolvedBinding, SourcePosition } from '../mapping/types.ts';
 import { DEFAULT_AUDIENCE } from '../mapping/types.ts';
 import type { PreflightCheck, Severity } from '../plan/types.ts';
 import { LABEL_MANAGED_BY, MANAGED_BY } from '../plan/service-accounts.ts';
 import { isKubeApiError, isUnreachable, type AccessQuery, type DryRunPodResult, type KubePort, type NamespaceState } from './port.ts';
 
-export const WEBHOOK_CONFIGURATION = 'azure-wi-webhook-mutating-webhook-configuration';
-export const WEBHOOK_NAME = 'mutation.azure-workload-identity.io';
-export const WEBHOOK_SERVICE = 'azure-wi-webhook-webhook-service';
-export const USE_LABEL = 'azure.workload.identity/use';
+const WEBHOOK_CONFIGURATION = 'azure-wi-webhook-mutating-webhook-configuration';
+const WEBHOOK_NAME = 'mutation.azure-workload-identity.io';
+const WEBHOOK_SERVICE = 'azure-wi-webhook-webhook-service';
+const USE_LABEL = 'azure.workload.identity/use';
 /** Env the webhook injects (DESIGN §5). */
-export const INJECTED_ENV = ['AZURE_CLIENT_ID', 'AZURE_TENANT_ID', 'AZURE_FEDERATED_TOKEN_FILE', 'AZURE_AUTHORITY_HOST'] as const;
-const DRY_RUN_IMAGE = 'mcr.microsoft.com/azurelinux/base/nodejs:24';
+const INJECTED_ENV = ['AZURE_CLIENT_ID', 'AZURE_TENANT_ID', 'AZURE_FEDERATED_TOKEN_FILE', 'AZURE_AUTHORITY_HOST'] as const;
+/** The verify-image default (DESIGN §3); the dry-run pod is never pulled, but admission policies read it. */
+const DEFAULT_DRY_RUN_IMAGE = 'mcr.microsoft.com/azurelinux/base/nodejs:24';
 
 export type PreflightMode = 'plan' | 'apply' | 'verify';
 
@@ -30,6 +32,11 @@ export interface PreflightInput {
   verify: boolean;
   /** Parallel access reviews and reads; default 8. */
   concurrency?: number;
+  /**
+   * Image of the dry-run pod (pass the verify-image setting): clusters whose admission
+   * policies allow only some registries refuse any other. Default the verify-image default.
+   */
+  image?: string;
 }
 
 export interface Permission {
@@ -38,21 +45,39 @@ export interface Permission {
   group: string;
   subresource?: string;
   scope: 'namespace' | 'cluster';
+  /**
+   * Set for a permission only a preflight check needs (that check, in words): without it
+   * the check cannot run, which is a warning, not an error — plan and apply still work.
+   */
+  onlyFor?: string;
 }
 
 const ns = (verb: string, resource: string, subresource?: string): Permission => ({ verb, resource, group: '', subresource, scope: 'namespace' });
 
+// What the port is called with (client.ts), per mode:
+// - every mode plans the ServiceAccounts: readServiceAccount (get serviceaccounts) and,
+//   where a client ID changes, listPodsUsingServiceAccount (list pods);
+// - preflight reads namespaces and webhook registrations cluster-wide, but those checks
+//   degrade to a warning: a CI identity with namespace-scoped Roles can still plan and apply;
+// - apply: createServiceAccount (create) and patchServiceAccountAnnotations (patch);
+// - verification runs a pod: create, watch it (get), read its log, its events, delete it.
+// The dry-run pod (create pods) is asked for on its own and skipped when not allowed.
 const PLAN_PERMISSIONS: Permission[] = [
   ns('get', 'serviceaccounts'),
-  ns('list', 'serviceaccounts'),
-  { verb: 'get', resource: 'namespaces', group: '', scope: 'cluster' },
   ns('list', 'pods'),
-  { verb: 'list', resource: 'mutatingwebhookconfigurations', group: 'admissionregistration.k8s.io', scope: 'cluster' },
+  { verb: 'get', resource: 'namespaces', group: '', scope: 'cluster', onlyFor: "the check that the bindings' namespaces exist" },
+  {
+    verb: 'list',
+    resource: 'mutatingwebhookconfigurations',
+    group: 'admissionregistration.k8s.io',
+    scope: 'cluster',
+    onlyFor: 'the check that the Azure Workload Identity webhook is installed',
+  },
 ];
 const APPLY_PERMISSIONS: Permission[] = [ns('create', 'serviceaccounts'), ns('patch', 'serviceaccounts')];
 const VERIFY_PERMISSIONS: Permission[] = [ns('create', 'pods'), ns('get', 'pods'), ns('delete', 'pods'), ns('get', 'pods', 'log'), ns('list', 'events')];
 
-/** Exactly what a mode needs: plan reads; apply also writes ServiceAccounts; verification runs pods. */
+/** Exactly what a mode calls: plan reads; apply also writes ServiceAccounts; verification runs pods. */
 export function requiredPermissions(mode: PreflightMode, verify: boolean): Permission[] {
   const out = [...PLAN_PERMISSIONS];
   if (mode === 'apply') out.push(...APPLY_PERMISSIONS);
@@ -128,8 +153,7 @@ function toYaml(value: unknown): string {
 /** Where exactly two issuer URLs differ, in words. They are compared byte for byte (DESIGN §5). */
 export function describeIssuerDifference(cluster: string, mapping: string): string {
   if (cluster === mapping) return 'they are identical';
-  const strip = (s: string) => s.replace(/\/+$/, '');
-  if (strip(cluster) === strip(mapping)) {
+  if (withoutTrailingSlash(cluster) === withoutTrailingSlash(mapping)) {
     return cluster.endsWith('/')
       ? `only the trailing slash differs: the cluster's issuer ends with '/', the mapping's does not`
       : `only the trailing slash differs: the mapping's issuer ends with '/', the cluster's does not`;
@@ -202,6 +226,9 @@ export async function preflight(input: PreflightInput, port: KubePort): Promise<
   };
 
   const checks: PreflightCheck[] = [];
+  /** Optional permissions known to be missing: their checks are skipped (the rbac warning says so). */
+  const skipped = new Set<Permission>();
+  const isSkipped = (resource: string) => [...skipped].some((p) => p.resource === resource);
   try {
     await ask(toQuery(queries[0]!));
   } catch (err) {
@@ -261,37 +288,55 @@ export async function preflight(input: PreflightInput, port: KubePort): Promise<
     if (failure) {
       checks.push(check('rbac', false, 'warning', `Some permission checks failed: ${failure}.`));
     }
-    if (missing.length) {
-      const order = (m: Missing) => `${m.namespace ?? ''}|${permissions.indexOf(m.permission).toString().padStart(3, '0')}`;
-      missing.sort((x, y) => order(x).localeCompare(order(y)));
-      const verbs = missing.map((m) => permissionText(m.permission, m.namespace));
+    const order = (m: Missing) => `${m.namespace ?? ''}|${permissions.indexOf(m.permission).toString().padStart(3, '0')}`;
+    missing.sort((x, y) => order(x).localeCompare(order(y)));
+    const needed = missing.filter((m) => !m.permission.onlyFor);
+    const optional = missing.filter((m) => m.permission.onlyFor);
+    const howTo = "Apply this (put the action's identity in subjects; with Azure RBAC for Kubernetes, grant an equivalent Azure role assignment instead):";
+    if (needed.length) {
+      const verbs = needed.map((m) => permissionText(m.permission, m.namespace));
       checks.push(
         check(
           'rbac',
           false,
           'error',
-          `The action's Kubernetes identity is missing ${missing.length} permission(s) that mode ${modeText} needs: ${verbs.join('; ')}.`,
-          `Apply this (put the action's identity in subjects; with Azure RBAC for Kubernetes, grant an equivalent Azure role assignment instead):\n${rbacSnippet(missing)}`,
+          `The action's Kubernetes identity is missing ${needed.length} permission(s) that mode ${modeText} needs: ${verbs.join('; ')}.`,
+          `${howTo}\n${rbacSnippet(needed)}`,
         ),
       );
-    } else if (!failure) {
+    }
+    if (optional.length) {
+      for (const m of optional) skipped.add(m.permission);
+      const what = optional.map((m) => `${permissionText(m.permission, m.namespace)}, so ${m.permission.onlyFor} could not run`);
+      checks.push(
+        check(
+          'rbac',
+          false,
+          'warning',
+          `The action's Kubernetes identity may not ${what.join('; ')}. Mode ${modeText} does not need ${optional.length === 1 ? 'it' : 'them'} otherwise.`,
+          `To run ${optional.length === 1 ? 'that check' : 'those checks'} too, ${howTo.charAt(0).toLowerCase()}${howTo.slice(1)}\n${rbacSnippet(optional)}`,
+        ),
+      );
+    }
+    if (!missing.length && !failure) {
       checks.push(
         check('rbac', true, 'info', `The action's Kubernetes identity has every permission mode ${modeText} needs in ${namespaces.length} namespace(s).`),
       );
     }
   }
 
-  // 3–5 are independent reads.
+  // 3–5 are independent reads; a check whose permission is known to be missing is skipped.
   const [namespaceResult, webhookChecks, issuerChecks] = await Promise.all([
-    checkNamespaces(namespaces, bindingsIn, port, limit),
-    checkWebhook(port, webhookSeverity),
+    isSkipped('namespaces') ? { checks: [], absent: new Set<string>() } : checkNamespaces(namespaces, bindingsIn, port, limit),
+    // Unknown whether it is installed: the dry run below proves it either way.
+    isSkipped('mutatingwebhookconfigurations') ? { checks: [], installed: 'unknown' as const } : checkWebhook(port, webhookSeverity),
     checkIssuer(input.issuer, port),
   ]);
   checks.push(...namespaceResult.checks, ...webhookChecks.checks, ...issuerChecks);
 
   // 6. Proof by dry run, where allowed: the API server runs admission (the webhook too) and stores nothing.
   if (webhookChecks.installed) {
-    checks.push(await checkDryRun(input, port, namespaceResult.existing, ask, webhookSeverity));
+    checks.push(await checkDryRun(input, port, namespaceResult.absent, ask, webhookSeverity, webhookChecks.installed === true));
   }
   return checks;
 }
@@ -301,9 +346,11 @@ async function checkNamespaces(
   bindingsIn: (n: string) => ResolvedBinding[],
   port: KubePort,
   limit: ReturnType<typeof pLimit>,
-): Promise<{ checks: PreflightCheck[]; existing: Set<string> }> {
+): Promise<{ checks: PreflightCheck[]; absent: Set<string> }> {
   const checks: PreflightCheck[] = [];
   const existing = new Set<string>();
+  /** Known not to exist, or being deleted: nothing can be created there. */
+  const absent = new Set<string>();
   const found = new Map<string, NamespaceState | undefined | Error>();
   await Promise.all(
     namespaces.map((n) =>
@@ -322,6 +369,7 @@ async function checkNamespaces(
     if (state instanceof Error) {
       checks.push(check('namespace', false, 'warning', `Could not check that namespace ${n} exists: ${state.message}.`, undefined, bs[0]?.at));
     } else if (!state) {
+      absent.add(n);
       checks.push(
         check(
           'namespace',
@@ -333,6 +381,7 @@ async function checkNamespaces(
         ),
       );
     } else if (state.phase === 'Terminating') {
+      absent.add(n);
       checks.push(
         check('namespace', false, 'error', `Namespace ${n} is being deleted (Terminating); nothing can be created in it.`, 'Wait for the deletion to finish and recreate it, or remove its bindings from the mapping.', bs[0]?.at),
       );
@@ -343,7 +392,7 @@ async function checkNamespaces(
   if (namespaces.length && existing.size === namespaces.length) {
     checks.push(check('namespace', true, 'info', `All ${namespaces.length} namespace(s) of the bindings exist.`));
   }
-  return { checks, existing };
+  return { checks, absent };
 }
 
 function installKind(serviceNamespace: string | undefined): string {
@@ -352,7 +401,7 @@ function installKind(serviceNamespace: string | undefined): string {
   return serviceNamespace ? `a custom install in namespace ${serviceNamespace}` : 'an unknown install';
 }
 
-async function checkWebhook(port: KubePort, severity: Severity): Promise<{ checks: PreflightCheck[]; installed: boolean }> {
+async function checkWebhook(port: KubePort, severity: Severity): Promise<{ checks: PreflightCheck[]; installed: boolean | 'unknown' }> {
   let registrations;
   try {
     registrations = await port.listMutatingWebhookConfigurations();
@@ -368,7 +417,7 @@ async function checkWebhook(port: KubePort, severity: Severity): Promise<{ check
         ),
       ],
       // Unknown: still try the dry run, which proves it either way.
-      installed: true,
+      installed: 'unknown',
     };
   }
   const ours = registrations.filter((r) => r.configuration === WEBHOOK_CONFIGURATION || r.webhook === WEBHOOK_NAME || r.serviceName === WEBHOOK_SERVICE);
@@ -479,11 +528,14 @@ export function describeMutation(result: DryRunPodResult, audience: string): { m
 async function checkDryRun(
   input: PreflightInput,
   port: KubePort,
-  existing: Set<string>,
+  absent: Set<string>,
   ask: (q: AccessQuery) => Promise<boolean>,
   severity: Severity,
+  /** Its MutatingWebhookConfiguration was seen (false: that could not be checked). */
+  registered: boolean,
 ): Promise<PreflightCheck> {
-  const candidates = input.bindings.filter((b) => existing.has(b.namespace));
+  // Namespaces that could not be checked are tried: the dry run tells.
+  const candidates = input.bindings.filter((b) => !absent.has(b.namespace));
   const ordered = [...candidates.filter((b) => b.verify.enabled), ...candidates.filter((b) => !b.verify.enabled)];
   let binding: ResolvedBinding | undefined;
   for (const b of ordered) {
@@ -514,13 +566,14 @@ async function checkDryRun(
   } catch {
     serviceAccount = 'default';
   }
+  const image = input.image?.trim() || DEFAULT_DRY_RUN_IMAGE;
   const pod = {
     name: `wi-preflight-${randomBytes(4).toString('hex')}`,
     namespace: binding.namespace,
     labels: { [USE_LABEL]: 'true', [LABEL_MANAGED_BY]: MANAGED_BY },
     annotations: { 'sidecar.istio.io/inject': 'false', 'linkerd.io/inject': 'disabled' },
     serviceAccountName: serviceAccount,
-    image: DRY_RUN_IMAGE,
+    image,
   };
   const subject = `a labelled dry-run pod in ${binding.namespace} with ServiceAccount ${serviceAccount}`;
   let result: DryRunPodResult;
@@ -538,12 +591,17 @@ async function checkDryRun(
         binding.at,
       );
     }
+    const fix = message.includes(image)
+      ? `The dry-run pod uses image ${image}, the same as the verification pods: set the verify-image input to an image your cluster's admission policies allow (e.g. a mirror in your registry).`
+      : /PodSecurity|quota/i.test(message)
+        ? 'The verification pod meets Pod Security "restricted" and sets resources; check the namespace\'s admission policies.'
+        : undefined;
     return check(
       'webhook-dry-run',
       true,
       'warning',
       `Could not prove the webhook mutates pods: the dry run of ${subject} was refused before the webhook's answer could be seen: ${message}.`,
-      /PodSecurity|quota/i.test(message) ? 'The verification pod meets Pod Security "restricted" and sets resources; check the namespace\'s admission policies.' : undefined,
+      fix,
       binding.at,
     );
   }
@@ -553,10 +611,11 @@ async function checkDryRun(
       'webhook-dry-run',
       false,
       severity,
-      `The webhook is registered but did not mutate ${subject}: ` +
+      `${registered ? 'The webhook is registered but did not mutate' : 'The webhook (whose registration could not be checked) did not mutate'} ${subject}: ` +
         `${m.env.length ? `only ${m.env.join(', ')} injected` : 'no AZURE_* env injected'}, ${m.tokens.length ? 'a projected token' : 'no projected token volume'}. ` +
         'Verification cannot pass while pods are created unmutated.',
-      `Check that the webhook's pods run and that its namespaceSelector/objectSelector include namespace ${binding.namespace} and the label ${USE_LABEL}: "true".`,
+      (registered ? '' : 'If it is not installed, enable it: `az aks update -g <resource-group> -n <cluster> --enable-workload-identity`. Otherwise, check') +
+        `${registered ? 'Check' : ''} that the webhook's pods run and that its namespaceSelector/objectSelector include namespace ${binding.namespace} and the label ${USE_LABEL}: "true".`,
       binding.at,
     );
   }

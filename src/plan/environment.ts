@@ -18,6 +18,7 @@ export interface PlanInput {
   environment: string;
   mode: 'plan' | 'apply' | 'verify';
   verify: boolean;
+  verifyImage: string;
   prune: boolean;
   concurrency: number;
   subscriptionId: string; // the azure-subscription-id input, fallback for the mapping
@@ -97,18 +98,18 @@ export async function planEnvironment(input: PlanInput, ports: Ports): Promise<P
       },
       ports.azure,
     ),
-    preflight({ bindings, issuer: resolved.issuer, mode: input.mode, verify: input.verify, concurrency: input.concurrency }, ports.kube),
+    preflight({ bindings, issuer: resolved.issuer, mode: input.mode, verify: input.verify, image: input.verifyImage, concurrency: input.concurrency }, ports.kube),
   ]);
   plan.federatedCredentials = fics.changes;
   plan.preflight.push(...fics.checks, ...cluster);
 
   // ServiceAccounts need each identity's client ID: only bindings whose identity resolved.
   const clientIds = new Map([...fics.identities].map(([key, identity]) => [key, identity.clientId]));
-  // The identities' tenant from ARM, for bindings whose mapping names none.
-  const tenantId = [...fics.identities.values()][0]?.tenantId;
+  // Each identity's tenant from ARM, for bindings whose mapping names none.
+  const tenantIds = new Map([...fics.identities].map(([key, identity]) => [key, identity.tenantId]));
   const known = bindings.filter((b) => clientIds.has(identityKey(b.identity.resourceId)));
   const sas = await planServiceAccounts(
-    { bindings: known, clientIds, concurrency: input.concurrency, ...(tenantId ? { tenantId } : {}) },
+    { bindings: known, clientIds, tenantIds, concurrency: input.concurrency },
     ports.kube,
   );
   plan.serviceAccounts = sas.changes;

@@ -2,11 +2,15 @@
 // against what the cluster has. Pure — no I/O — so the planner, the report and the tests
 // share one definition of "changed".
 //
-// We own only a handful of annotations (DESIGN §5) and the managed-by label; everything
-// else on an existing ServiceAccount (labels, other annotations, secrets,
-// imagePullSecrets) belongs to someone else and is never compared nor written.
+// We own the three webhook annotations (DESIGN §5); a ServiceAccount we create also gets
+// the managed-by label. Everything else on an existing ServiceAccount (its labels, other
+// annotations, secrets, imagePullSecrets) belongs to someone else and is never written.
+// Extra annotations from the mapping's `annotations:` are written but not tracked: dropped
+// from the mapping, they stay on the ServiceAccount (nothing records that we wrote them, so
+// they cannot be told from someone else's).
+import { bindingKey } from './binding-key.ts';
 import type { ResolvedBinding } from '../mapping/types.ts';
-import type { BindingKey, PreflightCheck, ServiceAccountChange } from './types.ts';
+import type { PreflightCheck, ServiceAccountChange } from './types.ts';
 
 export const ANNOTATION_CLIENT_ID = 'azure.workload.identity/client-id';
 export const ANNOTATION_TENANT_ID = 'azure.workload.identity/tenant-id';
@@ -16,6 +20,8 @@ export const MANAGED_BY = 'workload-identity-action';
 
 /** The webhook reads these when a pod is created; pods already running keep the old values. */
 const IDENTITY_ANNOTATIONS = [ANNOTATION_CLIENT_ID, ANNOTATION_TENANT_ID];
+/** Ours: removed from an existing ServiceAccount when the mapping no longer asks for them. */
+const OWNED_ANNOTATIONS = [ANNOTATION_CLIENT_ID, ANNOTATION_TENANT_ID, ANNOTATION_TOKEN_EXPIRATION];
 
 /** A ServiceAccount as observed, plus its pods that have not finished. */
 export interface ObservedServiceAccount {
@@ -42,14 +48,10 @@ export interface ServiceAccountDiff {
 
 export const serviceAccountKey = (namespace: string, name: string): string => `${namespace}/${name}`;
 
-export function bindingKey(b: ResolvedBinding): BindingKey {
-  return { environment: b.environment, namespace: b.namespace, serviceAccount: b.serviceAccount, at: b.at };
-}
-
 const where = (at: { file: string; line: number }): string => `${at.file}:${at.line}`;
 
-/** The annotations this action owns on the binding's ServiceAccount, as they should be. */
-export function desiredAnnotations(b: ResolvedBinding, clientId: string, tenantId: string | undefined): Record<string, string> {
+/** The annotations this action writes on the binding's ServiceAccount, as they should be. */
+function desiredAnnotations(b: ResolvedBinding, clientId: string, tenantId: string | undefined): Record<string, string> {
   const out: Record<string, string> = { ...b.annotations };
   // Ours win over a same-named key under `annotations:` in the mapping.
   out[ANNOTATION_CLIENT_ID] = clientId;
@@ -75,11 +77,26 @@ function otherManager(sa: ObservedServiceAccount): string | undefined {
   return undefined;
 }
 
+/** Keys of `before` that are absent from `annotations`: our annotations to remove. */
+const removedKeys = (change: Pick<ServiceAccountChange, 'annotations' | 'before'>): string[] =>
+  Object.keys(change.before).filter((k) => !(k in change.annotations));
+
+/**
+ * The merge patch of an 'annotate' change: every wanted annotation, and null (RFC 7386:
+ * delete) for each of ours the mapping no longer asks for.
+ */
+export function annotationPatch(change: Pick<ServiceAccountChange, 'annotations' | 'before'>): Record<string, string | null> {
+  const patch: Record<string, string | null> = { ...change.annotations };
+  for (const k of removedKeys(change)) patch[k] = null;
+  return patch;
+}
+
 function describeBefore(before: Record<string, string>, after: Record<string, string>): string {
   return Object.keys(before)
     .sort()
     .map((k) => {
       const short = k.replace('azure.workload.identity/', '');
+      if (!(k in after)) return `remove ${short} (was ${before[k]})`;
       return before[k] === '' ? `add ${short}=${after[k]}` : `${short} ${before[k]} → ${after[k]}`;
     })
     .join('; ');
@@ -157,15 +174,22 @@ export function diffServiceAccounts(input: ServiceAccountDiffInput): ServiceAcco
       const current = observed.annotations[k] ?? '';
       if (current !== v) before[k] = current;
     }
+    for (const k of OWNED_ANNOTATIONS) {
+      const current = observed.annotations[k];
+      if (current === undefined || k in annotations) continue;
+      // An unknown tenant is not "no tenant wanted": keep the one the ServiceAccount has.
+      if (k === ANNOTATION_TENANT_ID) continue;
+      before[k] = current; // e.g. tokenExpiration dropped from the mapping
+    }
     if (!Object.keys(before).length) {
       changes.push({ ...base, action: 'unchanged', annotations, before: {}, labels: {}, podsToRestart: [], reason: `ServiceAccount ${key} already carries client ID ${clientId}.` });
       continue;
     }
 
-    // The label only marks what we created or touched; never take it over from another manager
-    // (Helm refuses to adopt objects whose managed-by it does not own).
-    const labels: Record<string, string> = observed.labels[LABEL_MANAGED_BY] === undefined ? { [LABEL_MANAGED_BY]: MANAGED_BY } : {};
-    const change: ServiceAccountChange = { ...base, action: 'annotate', annotations, before, labels, podsToRestart: [], reason: '' };
+    // Only our annotations change on an existing ServiceAccount: its labels stay as they are
+    // (no managed-by label: it is someone else's object, and Helm refuses to adopt objects
+    // whose managed-by it does not own).
+    const change: ServiceAccountChange = { ...base, action: 'annotate', annotations, before, labels: {}, podsToRestart: [], reason: '' };
     const parts = [`ServiceAccount ${key}: ${describeBefore(before, annotations)}.`];
     if (changesIdentity(change)) {
       const pods = observed.pods ?? [];
@@ -180,15 +204,17 @@ export function diffServiceAccounts(input: ServiceAccountDiffInput): ServiceAcco
     }
     const manager = otherManager(observed);
     if (manager) {
-      parts.push(`It is managed by ${manager}, which may remove these annotations on its next sync.`);
+      parts.push(`It is managed by ${manager}, which may revert these annotations on its next sync.`);
+      const removed = removedKeys(change);
       checks.push({
         name: 'service-account',
         ok: false,
         severity: 'warning',
-        detail: `ServiceAccount ${key} is managed by ${manager}; the annotations this action adds can be reverted on its next sync.`,
-        fix: `Add the annotations to the source of the ServiceAccount as well:\n${Object.entries(annotations)
-          .map(([k, v]) => `  ${k}: "${v}"`)
-          .join('\n')}`,
+        detail: `ServiceAccount ${key} is managed by ${manager}; the annotations this action changes can be reverted on its next sync.`,
+        fix:
+          `Set the annotations in the source of the ServiceAccount as well:\n${Object.entries(annotations)
+            .map(([k, v]) => `  ${k}: "${v}"`)
+            .join('\n')}` + (removed.length ? `\nand remove there:\n${removed.map((k) => `  ${k}`).join('\n')}` : ''),
         at: b.at,
       });
     }

@@ -1,15 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { applyServiceAccounts } from '../../src/kube/apply.ts';
-import { planServiceAccounts, clientIdKey } from '../../src/kube/plan.ts';
+import { planServiceAccounts } from '../../src/kube/plan.ts';
+import { identityKey } from '../../src/mapping/identity.ts';
 import { KubeApiError } from '../../src/kube/port.ts';
-import { ANNOTATION_CLIENT_ID, LABEL_MANAGED_BY } from '../../src/plan/service-accounts.ts';
+import { ANNOTATION_CLIENT_ID, ANNOTATION_TENANT_ID, ANNOTATION_TOKEN_EXPIRATION } from '../../src/plan/service-accounts.ts';
 import { FakePort } from './fake-port.ts';
 import { TENANT, binding } from './fixtures.ts';
 
 const CLIENT = '11111111-aaaa-0000-0000-000000000001';
 
 async function plan(port: FakePort, bindings = [binding('payments', 'api', 'id-payments'), binding('orders', 'api', 'id-orders')]) {
-  const clientIds = new Map(bindings.map((b) => [clientIdKey(b), CLIENT]));
+  const clientIds = new Map(bindings.map((b) => [identityKey(b.identity.resourceId), CLIENT]));
   return planServiceAccounts({ bindings, clientIds, tenantId: TENANT }, port);
 }
 
@@ -22,7 +23,43 @@ describe('applyServiceAccounts (fake cluster)', () => {
     expect(applied.every((a) => a.ok)).toBe(true);
     const sa = port.sas.get('payments/api')!;
     expect(sa.annotations).toMatchObject({ keep: 'me', [ANNOTATION_CLIENT_ID]: CLIENT });
-    expect(sa.labels).toEqual({ app: 'payments', [LABEL_MANAGED_BY]: 'workload-identity-action' });
+    // Someone else's ServiceAccount now: only our annotations go onto it, no managed-by label.
+    expect(sa.labels).toEqual({ app: 'payments' });
+  });
+
+  it('tokenExpiration dropped from the mapping: the patch removes the annotation (null) and keeps the rest', async () => {
+    const port = new FakePort();
+    port.sas.set('payments/api', {
+      namespace: 'payments',
+      name: 'api',
+      labels: { app: 'payments' },
+      annotations: { [ANNOTATION_CLIENT_ID]: CLIENT, [ANNOTATION_TENANT_ID]: TENANT, [ANNOTATION_TOKEN_EXPIRATION]: '3600', keep: 'me' },
+    });
+    const { changes } = await plan(port, [binding('payments', 'api', 'id-payments')]);
+    expect(changes).toMatchObject([{ action: 'annotate', before: { [ANNOTATION_TOKEN_EXPIRATION]: '3600' } }]);
+    const [applied] = await applyServiceAccounts(changes, port, { concurrency: 1, retryDelayMs: 0 });
+    expect(applied).toMatchObject({ ok: true, attempts: 1 });
+    expect(port.sas.get('payments/api')).toMatchObject({
+      labels: { app: 'payments' },
+      annotations: { [ANNOTATION_CLIENT_ID]: CLIENT, [ANNOTATION_TENANT_ID]: TENANT, keep: 'me' },
+    });
+    expect((await plan(port, [binding('payments', 'api', 'id-payments')])).changes[0]!.action).toBe('unchanged');
+  });
+
+  it('an annotation that an admission policy keeps although we removed it fails that ServiceAccount', async () => {
+    const port = new FakePort();
+    port.sas.set('payments/api', {
+      namespace: 'payments',
+      name: 'api',
+      labels: {},
+      annotations: { [ANNOTATION_CLIENT_ID]: CLIENT, [ANNOTATION_TENANT_ID]: TENANT, [ANNOTATION_TOKEN_EXPIRATION]: '3600' },
+    });
+    const { changes } = await plan(port, [binding('payments', 'api', 'id-payments')]);
+    const sticky: FakePort['patchServiceAccountAnnotations'] = async (namespace, name) => structuredClone(port.sas.get(`${namespace}/${name}`)!);
+    port.patchServiceAccountAnnotations = sticky;
+    const [applied] = await applyServiceAccounts(changes, port, { concurrency: 1, retryDelayMs: 0 });
+    expect(applied).toMatchObject({ ok: false });
+    expect(applied!.error).toContain(`${ANNOTATION_TOKEN_EXPIRATION}='3600' instead of removing it`);
   });
 
   it('a failure on one ServiceAccount does not stop the others, and keeps the API reason', async () => {

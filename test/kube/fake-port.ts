@@ -1,5 +1,5 @@
 // An in-memory KubePort for unit tests of apply and plan: ServiceAccounts, pods, faults per call.
-import { KubeApiError, type KubePort, type PodRef, type ServiceAccountState } from '../../src/kube/port.ts';
+import { KubeApiError, type KubePort, type PodManifest, type PodRef, type ServiceAccountState } from '../../src/kube/port.ts';
 
 export class FakePort implements KubePort {
   readonly server = 'https://fake:443';
@@ -28,14 +28,19 @@ export class FakePort implements KubePort {
     this.sas.set(key, structuredClone(sa));
     return structuredClone(sa);
   }
-  async patchServiceAccountAnnotations(namespace: string, name: string, annotations: Record<string, string>, labels: Record<string, string> = {}) {
+  async patchServiceAccountAnnotations(namespace: string, name: string, annotations: Record<string, string | null>) {
     this.fail('patchServiceAccountAnnotations');
     const sa = this.sas.get(`${namespace}/${name}`);
     if (!sa) throw new KubeApiError('patch', `serviceaccounts "${name}" not found`, 404, 'NotFound');
-    Object.assign(sa.annotations, annotations);
-    Object.assign(sa.labels, labels);
+    // JSON merge patch: null deletes.
+    for (const [k, v] of Object.entries(annotations)) {
+      if (v === null) delete sa.annotations[k];
+      else sa.annotations[k] = v;
+    }
     return structuredClone(sa);
   }
+  /** Every dry-run pod asked for, as sent. */
+  dryRuns: PodManifest[] = [];
   async listPodsUsingServiceAccount(namespace: string, serviceAccount: string) {
     this.fail('listPodsUsingServiceAccount');
     return this.pods.get(`${namespace}/${serviceAccount}`) ?? [];
@@ -56,8 +61,9 @@ export class FakePort implements KubePort {
     this.fail('getOpenIdConfiguration');
     return { issuer: 'https://issuer.example/' };
   }
-  async dryRunCreatePod() {
+  async dryRunCreatePod(pod: PodManifest) {
     this.fail('dryRunCreatePod');
+    this.dryRuns.push(structuredClone(pod));
     return { containers: [], volumes: [] };
   }
 

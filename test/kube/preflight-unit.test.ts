@@ -19,8 +19,11 @@ describe('issuer difference in words', () => {
 describe('permissions per mode', () => {
   const names = (mode: 'plan' | 'apply' | 'verify', verify: boolean) =>
     requiredPermissions(mode, verify).map((p) => `${p.verb} ${p.resource}${p.subresource ? `/${p.subresource}` : ''}`);
-  it('plan only reads', () => {
-    expect(names('plan', true)).toEqual(['get serviceaccounts', 'list serviceaccounts', 'get namespaces', 'list pods', 'list mutatingwebhookconfigurations']);
+  it('plan only reads, exactly what it calls; the cluster-wide reads only serve checks that may be skipped', () => {
+    expect(names('plan', true)).toEqual(['get serviceaccounts', 'list pods', 'get namespaces', 'list mutatingwebhookconfigurations']);
+    const optional = requiredPermissions('plan', true).filter((p) => p.onlyFor);
+    expect(optional.map((p) => p.resource)).toEqual(['namespaces', 'mutatingwebhookconfigurations']);
+    expect(requiredPermissions('apply', true).filter((p) => p.scope === 'cluster' && !p.onlyFor)).toEqual([]);
   });
   it('apply adds ServiceAccount writes, and pods only with verification', () => {
     expect(names('apply', false)).toContain('patch serviceaccounts');

@@ -5,9 +5,10 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { startSandbox, type Sandbox } from '../sandbox/index.ts';
 import { createKubePort, loadKubeConfig, type LoadedKubeConfig } from '../../src/kube/client.ts';
 import { applyServiceAccounts } from '../../src/kube/apply.ts';
-import { clientIdKey, planServiceAccounts } from '../../src/kube/plan.ts';
+import { planServiceAccounts } from '../../src/kube/plan.ts';
+import { identityKey } from '../../src/mapping/identity.ts';
 import { preflight } from '../../src/kube/preflight.ts';
-import type { KubePort } from '../../src/kube/port.ts';
+import { KubeApiError, type KubePort } from '../../src/kube/port.ts';
 import type { ResolvedBinding } from '../../src/mapping/types.ts';
 import type { PreflightCheck } from '../../src/plan/types.ts';
 import { ANNOTATION_CLIENT_ID, ANNOTATION_TENANT_ID, ANNOTATION_TOKEN_EXPIRATION, LABEL_MANAGED_BY, MANAGED_BY } from '../../src/plan/service-accounts.ts';
@@ -25,8 +26,8 @@ let core: CoreV1Api;
 const payments = binding('payments', 'payments-api', 'id-payments', { tokenExpiration: 3600, annotations: { 'contoso.com/team': 'payments' } });
 const orders = binding('orders', 'orders-worker', 'id-orders');
 const clientIds = new Map([
-  [clientIdKey(payments), CLIENT_PAYMENTS],
-  [clientIdKey(orders), CLIENT_ORDERS],
+  [identityKey(payments.identity.resourceId), CLIENT_PAYMENTS],
+  [identityKey(orders.identity.resourceId), CLIENT_ORDERS],
 ]);
 
 const plan = (bindings: ResolvedBinding[] = [payments, orders]) => planServiceAccounts({ bindings, clientIds, tenantId: TENANT }, port);
@@ -186,7 +187,59 @@ describe('ServiceAccounts on the sandbox cluster', () => {
     const applied = await applyServiceAccounts(changes, port, { concurrency: 1 });
     expect(applied).toMatchObject([{ ok: true, attempts: 2 }]);
     const sa = await core.readNamespacedServiceAccount({ namespace: 'payments', name: 'payments-api' });
-    expect(sa.metadata?.labels).toEqual({ app: 'payments', [LABEL_MANAGED_BY]: MANAGED_BY });
+    // Someone else's ServiceAccount now: its labels stay as they are.
+    expect(sa.metadata?.labels).toEqual({ app: 'payments' });
+    expect(sa.metadata?.annotations?.[ANNOTATION_CLIENT_ID]).toBe(CLIENT_PAYMENTS);
+  });
+
+  it('tokenExpiration dropped from the mapping: apply removes the annotation, everything else stays', async () => {
+    sb.kube.seed([
+      {
+        apiVersion: 'v1',
+        kind: 'ServiceAccount',
+        metadata: {
+          name: 'orders-worker',
+          namespace: 'orders',
+          labels: { app: 'orders' },
+          annotations: {
+            [ANNOTATION_CLIENT_ID]: CLIENT_ORDERS,
+            [ANNOTATION_TENANT_ID]: TENANT,
+            [ANNOTATION_TOKEN_EXPIRATION]: '3600',
+            'contoso.com/team': 'orders', // once in the mapping's annotations, dropped since: not ours to remove
+          },
+        },
+        imagePullSecrets: [{ name: 'acr-pull' }],
+      },
+    ]);
+    const { changes } = await plan([orders]);
+    expect(changes).toMatchObject([{ action: 'annotate', labels: {}, before: { [ANNOTATION_TOKEN_EXPIRATION]: '3600' } }]);
+    expect(changes[0]!.reason).toContain('remove service-account-token-expiration (was 3600)');
+    expect(changes[0]!.podsToRestart).toEqual([]);
+
+    expect(await applyServiceAccounts(changes, port, { concurrency: 1 })).toMatchObject([{ ok: true, attempts: 1 }]);
+    const sa = await core.readNamespacedServiceAccount({ namespace: 'orders', name: 'orders-worker' });
+    expect(sa.metadata?.annotations).toEqual({ [ANNOTATION_CLIENT_ID]: CLIENT_ORDERS, [ANNOTATION_TENANT_ID]: TENANT, 'contoso.com/team': 'orders' });
+    expect(sa.metadata?.labels).toEqual({ app: 'orders' });
+    expect(sa.imagePullSecrets).toEqual([{ name: 'acr-pull' }]);
+
+    sb.log.reset();
+    expect((await plan([orders])).changes.map((c) => c.action)).toEqual(['unchanged']);
+    expect(kubeWrites()).toEqual([]);
+  });
+
+  it('an existing ServiceAccount without a managed-by label does not get one', async () => {
+    sb.kube.seed([
+      {
+        apiVersion: 'v1',
+        kind: 'ServiceAccount',
+        metadata: { name: 'payments-api', namespace: 'payments', labels: { app: 'payments' }, annotations: { [ANNOTATION_CLIENT_ID]: CLIENT_OLD } },
+      },
+    ]);
+    const { changes } = await plan([payments]);
+    expect(changes).toMatchObject([{ action: 'annotate', labels: {} }]);
+    expect(await applyServiceAccounts(changes, port, { concurrency: 1 })).toMatchObject([{ ok: true }]);
+    const sa = await core.readNamespacedServiceAccount({ namespace: 'payments', name: 'payments-api' });
+    expect(sa.metadata?.labels).toEqual({ app: 'payments' });
     expect(sa.metadata?.annotations?.[ANNOTATION_CLIENT_ID]).toBe(CLIENT_PAYMENTS);
   });
 
@@ -247,6 +300,70 @@ describe('preflight on the sandbox cluster', () => {
     sb.kube.denyRbac({ verb: 'patch', resource: 'serviceaccounts' });
     const checks = await preflight({ bindings: [payments], issuer: sb.issuerUrl, mode: 'plan', verify: true }, port);
     expect(byName(checks, 'rbac')[0]).toMatchObject({ ok: true });
+  });
+
+  it('a Role without list on serviceaccounts is enough: nothing lists them', async () => {
+    sb.kube.denyRbac({ verb: 'list', resource: 'serviceaccounts' });
+    const checks = await preflight({ bindings: [payments, orders], issuer: sb.issuerUrl, mode: 'apply', verify: true }, port);
+    expect(byName(checks, 'rbac')).toMatchObject([{ ok: true }]);
+    const applied = await applyServiceAccounts((await plan()).changes, port, { concurrency: 2 });
+    expect(applied.map((a) => a.ok)).toEqual([true, true]);
+  });
+
+  it('a CI identity with namespace-scoped Roles only can still plan and apply; the checks it cannot run are warnings', async () => {
+    sb.kube.denyRbac({ verb: 'get', resource: 'namespaces' });
+    sb.kube.denyRbac({ verb: 'list', resource: 'mutatingwebhookconfigurations' });
+    const checks = await preflight({ bindings: [payments, orders], issuer: sb.issuerUrl, mode: 'apply', verify: true }, port);
+    expect(checks.filter((c) => !c.ok && c.severity === 'error')).toEqual([]);
+    const rbac = byName(checks, 'rbac');
+    expect(rbac).toHaveLength(1);
+    expect(rbac[0]).toMatchObject({ ok: false, severity: 'warning' });
+    expect(rbac[0]!.detail).toContain("get namespaces (cluster-wide), so the check that the bindings' namespaces exist could not run");
+    expect(rbac[0]!.detail).toContain('list mutatingwebhookconfigurations.admissionregistration.k8s.io (cluster-wide), so the check that the Azure Workload Identity webhook is installed could not run');
+    expect(rbac[0]!.fix).toContain('kind: ClusterRole');
+    // The skipped checks add no noise of their own; the dry run still proves the webhook.
+    expect(byName(checks, 'namespace')).toEqual([]);
+    expect(byName(checks, 'webhook')).toEqual([]);
+    expect(byName(checks, 'webhook-dry-run')[0]).toMatchObject({ ok: true, severity: 'info' });
+
+    const applied = await applyServiceAccounts((await plan()).changes, port, { concurrency: 2 });
+    expect(applied.map((a) => a.ok)).toEqual([true, true]);
+  });
+
+  it('without the webhook and without the right to list webhook registrations, the dry run still says so', async () => {
+    sb.kube.denyRbac({ verb: 'list', resource: 'mutatingwebhookconfigurations' });
+    sb.kube.setWebhook(false);
+    const checks = await preflight({ bindings: [payments], issuer: sb.issuerUrl, mode: 'apply', verify: true }, port);
+    const proof = byName(checks, 'webhook-dry-run')[0]!;
+    expect(proof).toMatchObject({ ok: false, severity: 'error' });
+    expect(proof.detail).toContain('whose registration could not be checked');
+    expect(proof.detail).toContain('no AZURE_* env injected');
+    expect(proof.fix).toContain('--enable-workload-identity');
+  });
+
+  it('a cluster that admits only images from its own registry: the dry run uses the image it is given', async () => {
+    // An image policy (Gatekeeper allowed-repos, Azure Policy for AKS) in front of the
+    // sandbox's API server, answering as Gatekeeper does.
+    const allowed = 'contoso.azurecr.io/';
+    const policed: KubePort = {
+      ...port,
+      async dryRunCreatePod(pod) {
+        if (!pod.image.startsWith(allowed)) {
+          const why = `admission webhook "validation.gatekeeper.sh" denied the request: [allowed-repos] container <probe> has an invalid image repo <${pod.image}>, allowed repos are ["${allowed}"]`;
+          throw new KubeApiError(`dry-run create pod in ${pod.namespace}`, `dry-run create pod in ${pod.namespace}: 403 Forbidden: ${why}`, 403, 'Forbidden');
+        }
+        return port.dryRunCreatePod(pod);
+      },
+    };
+    const refused = await preflight({ bindings: [payments], issuer: sb.issuerUrl, mode: 'plan', verify: true }, policed);
+    const warning = byName(refused, 'webhook-dry-run')[0]!;
+    expect(warning).toMatchObject({ severity: 'warning' });
+    expect(warning.detail).toContain('mcr.microsoft.com/azurelinux/base/nodejs:24');
+    expect(warning.fix).toContain('verify-image');
+
+    const proof = await preflight({ bindings: [payments], issuer: sb.issuerUrl, mode: 'plan', verify: true, image: 'contoso.azurecr.io/mirror/azurelinux/base/nodejs:24' }, policed);
+    expect(byName(proof, 'webhook-dry-run')[0]).toMatchObject({ ok: true, severity: 'info' });
+    expect(byName(proof, 'webhook-dry-run')[0]!.detail).toContain('AZURE_FEDERATED_TOKEN_FILE');
   });
 
   it('without the webhook, says verification cannot pass, why, and how to enable it', async () => {

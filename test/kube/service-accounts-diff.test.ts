@@ -5,6 +5,7 @@ import {
   ANNOTATION_TOKEN_EXPIRATION,
   LABEL_MANAGED_BY,
   MANAGED_BY,
+  annotationPatch,
   changesIdentity,
   diffServiceAccounts,
   serviceAccountKey,
@@ -70,9 +71,54 @@ describe('ServiceAccount diff', () => {
     const c = changes[0]!;
     expect(c.action).toBe('annotate');
     expect(c.before).toEqual({ [ANNOTATION_TOKEN_EXPIRATION]: '' });
-    expect(c.labels).toEqual({ [LABEL_MANAGED_BY]: MANAGED_BY });
+    expect(c.labels).toEqual({}); // an existing ServiceAccount keeps its labels: no managed-by added
     expect(changesIdentity(c)).toBe(false);
     expect(c.reason).toContain('add service-account-token-expiration=3600');
+  });
+
+  it('tokenExpiration dropped from the mapping plans removing the annotation', () => {
+    const b = binding('payments', 'api', 'id');
+    const { changes } = diff([b], {
+      'payments/api': {
+        labels: {},
+        annotations: { [ANNOTATION_CLIENT_ID]: CLIENT_A, [ANNOTATION_TENANT_ID]: TENANT, [ANNOTATION_TOKEN_EXPIRATION]: '3600', keep: 'me' },
+      },
+    });
+    const c = changes[0]!;
+    expect(c.action).toBe('annotate');
+    expect(c.before).toEqual({ [ANNOTATION_TOKEN_EXPIRATION]: '3600' });
+    expect(c.annotations).not.toHaveProperty(ANNOTATION_TOKEN_EXPIRATION);
+    expect(c.reason).toContain('remove service-account-token-expiration (was 3600)');
+    expect(changesIdentity(c)).toBe(false);
+    expect(annotationPatch(c)).toEqual({ [ANNOTATION_CLIENT_ID]: CLIENT_A, [ANNOTATION_TENANT_ID]: TENANT, [ANNOTATION_TOKEN_EXPIRATION]: null });
+  });
+
+  it('an extra annotation dropped from the mapping is left on the ServiceAccount (not tracked)', () => {
+    const b = binding('payments', 'api', 'id');
+    const { changes } = diff([b], {
+      'payments/api': { labels: {}, annotations: { [ANNOTATION_CLIENT_ID]: CLIENT_A, [ANNOTATION_TENANT_ID]: TENANT, 'contoso.com/team': 'payments' } },
+    });
+    expect(changes[0]).toMatchObject({ action: 'unchanged', before: {} });
+  });
+
+  it('an unknown tenant keeps the tenant-id annotation the ServiceAccount has', () => {
+    const { changes } = diffServiceAccounts({
+      bindings: [binding('payments', 'api', 'id')],
+      clientIdFor: () => CLIENT_A,
+      observed: new Map([['payments/api', { labels: {}, annotations: { [ANNOTATION_CLIENT_ID]: CLIENT_A, [ANNOTATION_TENANT_ID]: TENANT } }]]),
+    });
+    expect(changes[0]).toMatchObject({ action: 'unchanged', before: {} });
+  });
+
+  it('a Helm-managed ServiceAccount whose tokenExpiration was dropped: the warning says to remove it at the source too', () => {
+    const b = binding('payments', 'api', 'id');
+    const { checks } = diff([b], {
+      'payments/api': {
+        labels: { [LABEL_MANAGED_BY]: 'Helm' },
+        annotations: { 'meta.helm.sh/release-name': 'payments', [ANNOTATION_CLIENT_ID]: CLIENT_A, [ANNOTATION_TENANT_ID]: TENANT, [ANNOTATION_TOKEN_EXPIRATION]: '3600' },
+      },
+    });
+    expect(checks[0]!.fix).toContain(`and remove there:\n  ${ANNOTATION_TOKEN_EXPIRATION}`);
   });
 
   it('a changed client ID lists the running pods that keep the old identity', () => {

@@ -1,0 +1,28 @@
+// Where the temp kubeconfigs written from the `kubeconfig` input live. Node built-ins only,
+// so the post step can remove them without bundling @kubernetes/client-node.
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** Temp kubeconfigs live in `<RUNNER_TEMP or tmpdir>/workload-identity-action/kubeconfig-*`. */
+const KUBECONFIG_DIR_NAME = 'workload-identity-action';
+export const KUBECONFIG_FILE_PREFIX = 'kubeconfig-';
+
+/** The directory holding this action's temp kubeconfigs, for main and the post step. */
+export function kubeconfigTempDir(env: Record<string, string | undefined> = process.env): string {
+  return join(env.RUNNER_TEMP || tmpdir(), KUBECONFIG_DIR_NAME);
+}
+
+/** Post step: removes every temp kubeconfig this action may have left behind. */
+export function removeKubeconfigTempFiles(env: Record<string, string | undefined> = process.env): string[] {
+  const dir = kubeconfigTempDir(env);
+  if (!existsSync(dir)) return [];
+  const removed: string[] = [];
+  for (const name of readdirSync(dir)) {
+    if (!name.startsWith(KUBECONFIG_FILE_PREFIX)) continue;
+    const file = join(dir, name);
+    rmSync(file, { force: true });
+    removed.push(file);
+  }
+  return removed;
+}
