@@ -51,8 +51,12 @@ export interface ServiceAccountChange {
   name: string;
   /** Annotations this action owns, as they should be. */
   annotations: Record<string, string>;
-  /** Their current values ('' missing), only for the keys that differ. */
+  /**
+   * Current values ('' when missing), only for the keys that differ. A key here but not in
+   * `annotations` is one of ours the mapping no longer asks for: apply removes it.
+   */
   before: Record<string, string>;
+  /** Labels set on create only; an existing ServiceAccount keeps its labels (empty here). */
   labels: Record<string, string>;
   /** Running pods that keep the old identity until restarted (the webhook mutates only new pods). */
   podsToRestart: string[];
