@@ -2,16 +2,16 @@
 // a job summary and outputs. Any thrown error becomes one readable failure line.
 import * as core from '@actions/core';
 import { createAzureCredential } from './azure/credential.ts';
-import { AzureCallError } from './azure/errors.ts';
 import { createArmPort } from './azure/port.ts';
 import { onCleanup, runCleanups } from './cleanup.ts';
-import { createKubePort, KUBECONFIG_STATE_KEY, KubeApiError, KubeConfigError, kubeconfigSecrets, loadKubeConfig } from './kube/client.ts';
+import { describeFailure } from './failure.ts';
+import { createKubePort, KUBECONFIG_STATE_KEY, kubeconfigSecrets, loadKubeConfig } from './kube/client.ts';
 import type { Ports } from './plan/environment.ts';
 import { runPipeline } from './pipeline.ts';
 import { renderMarkdown } from './report/markdown.ts';
 import { renderText } from './report/text.ts';
 import { toResultJson, countChanges, allVerified } from './report/outputs.ts';
-import { InputError, parseSettings, type Settings } from './settings.ts';
+import { parseSettings, type Settings } from './settings.ts';
 
 function handleSignals(): void {
   // A cancelled workflow sends SIGINT then SIGTERM: clean up before the runner kills us.
@@ -34,17 +34,6 @@ function connect(settings: Settings): Ports {
   }
   core.info(`Kubernetes: ${kube.source.kind} (${kube.kc.getCurrentCluster()?.server ?? 'no server'}); Azure: ${settings.azure.armEndpoint}`);
   return { azure: createArmPort(credential, { armEndpoint: settings.azure.armEndpoint }), kube: createKubePort(kube.kc) };
-}
-
-/**
- * Errors the action expects (bad input, a kubeconfig it cannot use, Azure or Kubernetes
- * refusing a call) carry a message written for the user: print it alone. Anything else is
- * a bug in the action: keep the stack so it can be reported.
- */
-function describeFailure(err: unknown): string {
-  const expected = [InputError, KubeConfigError, KubeApiError, AzureCallError];
-  if (expected.some((kind) => err instanceof kind)) return (err as Error).message;
-  return `Unexpected error (please report it): ${(err as Error)?.stack ?? String(err)}`;
 }
 
 export async function run(): Promise<void> {

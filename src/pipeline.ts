@@ -5,6 +5,7 @@ import { isAbsolute, relative, resolve } from 'node:path';
 import { loadMapping, resolveBindings, selectEnvironment } from './mapping/index.ts';
 import type { Mapping, MappingProblem, ResolvedBinding } from './mapping/types.ts';
 import { applyPlan } from './apply.ts';
+import { describeFailure } from './failure.ts';
 import { blockingChecks, planEnvironment, type Ports } from './plan/environment.ts';
 import { isChange } from './plan/types.ts';
 import type { RunReport } from './report/model.ts';
@@ -88,17 +89,29 @@ export async function runPipeline(run: RunEnvironment): Promise<RunReport> {
     report.failures.push("mode 'verify' is not implemented yet in this version of the action");
     return report;
   }
+  try {
+    await planAndApply(run, mapping, report, settings.mode);
+  } catch (err) {
+    // Keep what was planned and applied so far in the report: the summary and the
+    // outputs must say what happened before the failure.
+    report.failures.push(describeFailure(err));
+  }
+  return report;
+}
+
+async function planAndApply(run: RunEnvironment, mapping: Mapping, report: RunReport, mode: 'plan' | 'apply'): Promise<void> {
+  const { settings } = run;
   report.problems = subscriptionProblems(report.bindings.get(report.environment) ?? []);
   if (report.problems.length) {
     report.failures.push(`${report.problems.length} identity reference(s) without a subscription in ${report.mappingFile}`);
-    return report;
+    return;
   }
   const ports = await run.connect();
   const plan = await planEnvironment(
     {
       mapping,
       environment: report.environment,
-      mode: settings.mode,
+      mode,
       verify: settings.verify,
       verifyImage: settings.verifyImage,
       prune: settings.prune,
@@ -110,18 +123,17 @@ export async function runPipeline(run: RunEnvironment): Promise<RunReport> {
   report.plan = plan;
   const blocking = blockingChecks(plan);
   if (blocking.length) {
-    report.failures.push(`${blocking.length} preflight check(s) failed: ${blocking.map((c) => c.name).join(', ')}` + (settings.mode === 'apply' ? '; nothing was applied' : ''));
-    return report;
+    report.failures.push(`${blocking.length} preflight check(s) failed: ${blocking.map((c) => c.name).join(', ')}` + (mode === 'apply' ? '; nothing was applied' : ''));
+    return;
   }
   const pending = [...plan.federatedCredentials, ...plan.serviceAccounts].filter(isChange).length;
-  if (settings.mode === 'plan') {
+  if (mode === 'plan') {
     if (settings.failOnChanges && pending) report.failures.push(`${pending} change(s) pending and fail-on-changes is set: the cluster or Azure drifted from the mapping`);
-    return report;
+    return;
   }
 
   report.applied = await applyPlan(plan, ports, { concurrency: settings.concurrency, log: run.log });
   const failed = report.applied.filter((a) => !a.ok);
   if (failed.length) report.failures.push(`${failed.length} of ${report.applied.length} write(s) failed; the others were applied`);
   if (settings.verify) report.notes.push('Verification pods are not part of this version yet: set verify: false to silence this note.');
-  return report;
 }

@@ -70,6 +70,9 @@ describe('failures a user can act on (dist/index.js on the sandbox)', () => {
     expect(plan.code).toBe(1);
     expect(plan.stdout).toMatch(/::error::KUBECONFIG points at \/nonexistent\/kubeconfig/);
     expect(plan.stdout).not.toMatch(STACK);
+    // The job summary and the result output say it too, not only the log.
+    expect(plan.summary).toContain('KUBECONFIG points at /nonexistent/kubeconfig');
+    expect(JSON.parse(plan.outputs.result!).problems).toEqual([expect.stringContaining('KUBECONFIG points at /nonexistent/kubeconfig')]);
   });
 
   it('an identity without a subscription is reported at its mapping line before logging in', async () => {

@@ -1,0 +1,14 @@
+// How a thrown error reaches the user. Errors the action expects (bad input, a kubeconfig it
+// cannot use, Azure or Kubernetes refusing a call) carry a message written for the user:
+// shown alone. Anything else is a bug in the action: the stack is kept so it can be reported.
+import { AzureCallError } from './azure/errors.ts';
+import { KubeConfigError } from './kube/client.ts';
+import { KubeApiError } from './kube/port.ts';
+import { InputError } from './settings.ts';
+
+const EXPECTED = [InputError, KubeConfigError, KubeApiError, AzureCallError];
+
+export function describeFailure(err: unknown): string {
+  if (EXPECTED.some((kind) => err instanceof kind)) return (err as Error).message;
+  return `Unexpected error (please report it): ${(err as Error)?.stack ?? String(err)}`;
+}
