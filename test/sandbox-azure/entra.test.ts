@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ClientAssertionCredential } from '@azure/identity';
 import { decodeJwt } from 'jose';
 import { startSandboxCore, type SandboxCore } from '../sandbox/sandbox.ts';
 import { ARM_SCOPE, baseScenario, credential, saToken, SA_SUBJECT, trustSandboxCa } from './helpers.ts';
@@ -14,6 +15,17 @@ afterAll(async () => {
 });
 
 const payments = () => sb.state.identityByName('id-payments')!;
+
+/** Adds a FIC to id-orders for the duration of `body`, removing it afterwards whatever happens. */
+async function withOrdersFic(fic: { name: string; issuer: string; subject: string; propagatesAt?: number }, body: (identity: ReturnType<typeof payments>) => Promise<void>): Promise<void> {
+  const identity = sb.state.identityByName('id-orders')!;
+  sb.state.addFic(identity, fic);
+  try {
+    await body(identity);
+  } finally {
+    identity.fics = identity.fics.filter((f) => f.name !== fic.name);
+  }
+}
 
 async function exchangeError(clientId: string, assertion: string): Promise<Error> {
   const err = await credential(sb, clientId, assertion)
@@ -46,11 +58,11 @@ describe('Entra token exchange through @azure/identity ClientAssertionCredential
   });
 
   it('AADSTS700211 when no FIC names the issuer (trailing slash missing)', async () => {
-    const identity = sb.state.identityByName('id-orders')!;
-    sb.state.addFic(identity, { name: 'noslash', issuer: sb.issuerUrl.replace(/\/$/, ''), subject: SA_SUBJECT });
-    const err = await exchangeError(identity.clientId, await saToken(sb));
-    expect(err.message).toContain('AADSTS700211');
-    expect(err.message).toContain(`presented assertion issuer '${sb.issuerUrl}'`);
+    await withOrdersFic({ name: 'noslash', issuer: sb.issuerUrl.replace(/\/$/, ''), subject: SA_SUBJECT }, async (identity) => {
+      const err = await exchangeError(identity.clientId, await saToken(sb));
+      expect(err.message).toContain('AADSTS700211');
+      expect(err.message).toContain(`presented assertion issuer '${sb.issuerUrl}'`);
+    });
   });
 
   it('AADSTS700213 for another subject', async () => {
@@ -85,23 +97,102 @@ describe('Entra token exchange through @azure/identity ClientAssertionCredential
     }
   });
 
-  it('AADSTS90061 when the issuer answers 503 (a fault on the issuer service)', async () => {
+  it('AADSTS90061 when the issuer answers 503 (a fault on the issuer service, plain text)', async () => {
     sb.faults.inject({ service: 'issuer', status: 503, times: 1 });
-    const err = await exchangeError(payments().clientId, await saToken(sb));
-    expect(err.message).toContain('AADSTS90061');
-    expect(sb.log.of('issuer').some((c) => c.status === 503)).toBe(true);
+    try {
+      const err = await exchangeError(payments().clientId, await saToken(sb));
+      expect(err.message).toContain('AADSTS90061');
+      expect(sb.log.of('issuer').some((c) => c.status === 503)).toBe(true);
+      sb.faults.inject({ service: 'issuer', status: 503, times: 1 });
+      const res = await fetch(`${sb.issuerUrl}.well-known/openid-configuration`);
+      expect(res.status).toBe(503);
+      expect(res.headers.get('content-type')).toBe('text/plain');
+      expect(await res.text()).toBe('Service Unavailable\n');
+    } finally {
+      sb.faults.clear();
+    }
   });
 
-  it('AADSTS70021 during FIC propagation, then success after the delay', async () => {
-    const identity = sb.state.identityByName('id-orders')!;
-    sb.state.addFic(identity, { name: 'fresh', issuer: sb.issuerUrl, subject: SA_SUBJECT, propagatesAt: Date.now() + 400 });
-    const assertion = await saToken(sb);
-    const err = await exchangeError(identity.clientId, assertion);
-    expect(err.message).toContain('AADSTS70021');
-    expect(err.message).toContain(`Assertion Issuer: '${sb.issuerUrl}'`);
-    await new Promise((r) => setTimeout(r, 450));
-    const token = await credential(sb, identity.clientId, assertion).getToken(ARM_SCOPE);
-    expect(decodeJwt(token.token).oid).toBe(identity.principalId);
+  it('AADSTS900612 when the issuer serves a JWKS that does not parse', async () => {
+    sb.setIssuerJwksMalformed(true, sb.issuerUrl);
+    try {
+      const err = await exchangeError(payments().clientId, await saToken(sb));
+      expect(err.message).toContain('AADSTS900612');
+      const jwks = await (await fetch(`${sb.issuerUrl}openid/v1/jwks`)).text();
+      expect(() => JSON.parse(jwks)).toThrow();
+    } finally {
+      sb.setIssuerJwksMalformed(false);
+    }
+    // and back: the same assertion is accepted
+    await credential(sb, payments().clientId, await saToken(sb)).getToken(ARM_SCOPE);
+  });
+
+  it('AADSTS70021 while a FIC propagates, then success once it has (no waiting on a clock)', async () => {
+    await withOrdersFic({ name: 'fresh', issuer: sb.issuerUrl, subject: SA_SUBJECT, propagatesAt: Date.now() + 3_600_000 }, async (identity) => {
+      const assertion = await saToken(sb);
+      const err = await exchangeError(identity.clientId, assertion);
+      expect(err.message).toContain('AADSTS70021');
+      expect(err.message).toContain(`Assertion Issuer: '${sb.issuerUrl}'`);
+      identity.fics.find((f) => f.name === 'fresh')!.propagatesAt = Date.now() - 1;
+      const token = await credential(sb, identity.clientId, assertion).getToken(ARM_SCOPE);
+      expect(decodeJwt(token.token).oid).toBe(identity.principalId);
+    });
+  });
+
+  it("setMismatchStyle('generic'): issuer, subject and audience mismatches all answer AADSTS70021", async () => {
+    sb.setMismatchStyle('generic');
+    try {
+      const bySubject = await exchangeError(payments().clientId, await saToken(sb, { sub: 'system:serviceaccount:payments:other' }));
+      expect(bySubject.message).toContain('AADSTS70021');
+      expect(bySubject.message).toContain(
+        `No matching federated identity record found for presented assertion. Assertion Issuer: '${sb.issuerUrl}'. Assertion Subject: 'system:serviceaccount:payments:other'. Assertion Audience: 'api://AzureADTokenExchange'.`,
+      );
+      expect(bySubject.message).not.toContain('AADSTS700213');
+      const byAudience = await exchangeError(payments().clientId, await saToken(sb, { aud: 'api://other' }));
+      expect(byAudience.message).toContain("AADSTS70021: No matching federated identity record found for presented assertion. Assertion Issuer: ");
+      expect(byAudience.message).toContain("Assertion Audience: 'api://other'.");
+      await withOrdersFic({ name: 'noslash', issuer: sb.issuerUrl.replace(/\/$/, ''), subject: SA_SUBJECT }, async (identity) => {
+        const byIssuer = await exchangeError(identity.clientId, await saToken(sb));
+        expect(byIssuer.message).toContain('AADSTS70021');
+        expect(byIssuer.message).not.toContain('AADSTS700211');
+      });
+      // a subject that differs only in case keeps its own code
+      const caseOnly = await exchangeError(payments().clientId, await saToken(sb, { sub: 'system:serviceaccount:Payments:payments-api' }));
+      expect(caseOnly.message).toContain('AADSTS7002138');
+      // a match still succeeds
+      await credential(sb, payments().clientId, await saToken(sb)).getToken(ARM_SCOPE);
+    } finally {
+      sb.setMismatchStyle('specific');
+    }
+    const specific = await exchangeError(payments().clientId, await saToken(sb, { sub: 'system:serviceaccount:payments:other' }));
+    expect(specific.message).toContain('AADSTS700213');
+  });
+
+  it('injected faults answer with the AADSTS envelope (503 temporarily_unavailable AADSTS90033)', async () => {
+    const body = new URLSearchParams({ grant_type: 'client_credentials', client_id: payments().clientId, scope: ARM_SCOPE });
+    try {
+      // through @azure/identity (retries off): MSAL reads the envelope
+      sb.faults.inject({ service: 'entra', method: 'POST', status: 503, times: 1 });
+      const once = new ClientAssertionCredential(sb.tenantId, payments().clientId, () => saToken(sb), { authorityHost: sb.urls.entra, disableInstanceDiscovery: true, retryOptions: { maxRetries: 0 } });
+      const viaSdk = await once.getToken(ARM_SCOPE).then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+      expect(viaSdk?.message).toContain('AADSTS90033');
+
+      sb.faults.inject({ service: 'entra', method: 'POST', status: 503, retryAfterSeconds: 3, times: 1 });
+      const res = await fetch(`${sb.urls.entra}/${sb.tenantId}/oauth2/v2.0/token`, { method: 'POST', body, headers: { 'client-request-id': 'c0ffee00-0000-4000-8000-000000000001' } });
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('3');
+      const json = (await res.json()) as Record<string, unknown>;
+      expect(json).toMatchObject({ error: 'temporarily_unavailable', error_codes: [90033], correlation_id: 'c0ffee00-0000-4000-8000-000000000001' });
+      expect(json.error_description).toMatch(/^AADSTS90033: A transient error has occurred\. Please try again\. Trace ID: /);
+      sb.faults.inject({ service: 'entra', method: 'POST', status: 500, times: 1 });
+      const five = (await (await fetch(`${sb.urls.entra}/${sb.tenantId}/oauth2/v2.0/token`, { method: 'POST', body })).json()) as Record<string, unknown>;
+      expect(five).toMatchObject({ error: 'server_error', error_codes: [50000] });
+    } finally {
+      sb.faults.clear();
+    }
   });
 
   it('the error body has the real envelope', async () => {

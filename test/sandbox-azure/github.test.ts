@@ -70,6 +70,17 @@ describe('GitHub REST through @actions/github getOctokit', () => {
     expect(err.message).toContain('Bad credentials');
   });
 
+  it('injected faults answer in GitHub\'s error shape {message, documentation_url, status}', async () => {
+    sb.faults.inject({ service: 'github', method: 'GET', pathIncludes: '/issues/42/comments', status: 503, times: 1 });
+    try {
+      const err = (await octokit().rest.issues.listComments({ ...repo, issue_number: 42 }).catch((e: unknown) => e)) as { status: number; response: { data: unknown } };
+      expect(err.status).toBe(503);
+      expect(err.response.data).toEqual({ message: 'Service Unavailable', documentation_url: 'https://docs.github.com/rest', status: '503' });
+    } finally {
+      sb.faults.clear();
+    }
+  });
+
   it('404 for a missing comment', async () => {
     const err = (await octokit().rest.issues.updateComment({ ...repo, comment_id: 1, body: 'x' }).catch((e: unknown) => e)) as { status: number };
     expect(err.status).toBe(404);

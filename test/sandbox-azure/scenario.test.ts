@@ -56,6 +56,18 @@ describe('scenario files', () => {
     expect(parseScenario('', 'x.yaml')).toEqual({});
   });
 
+  it('faults.entraMismatchStyle sets how Entra reports mismatches', async () => {
+    expect(() => parseScenario('faults: { entraMismatchStyle: vague }', 'x.yaml')).toThrow(/'faults.entraMismatchStyle' must be specific or generic/);
+    const sb = await startSandboxCore<undefined>({ scenario: { faults: { entraMismatchStyle: 'generic' } } });
+    try {
+      expect(sb.entra.mismatchStyle()).toBe('generic');
+      sb.setMismatchStyle('specific');
+      expect(sb.entra.mismatchStyle()).toBe('specific');
+    } finally {
+      await sb.stop();
+    }
+  });
+
   it('fails to start on an unknown template', async () => {
     await expect(
       startSandboxCore<undefined>({ scenario: { identities: [{ name: 'a', federatedCredentials: [{ name: 'f-1', issuer: '{{issuer:nope}}', subject: 's' }] }] } }),

@@ -1,6 +1,7 @@
 // The emulated API server through the real, unmodified @kubernetes/client-node 2.x: CRUD,
 // each Status the action meets, patches, server-side apply, dry-run, watch, RBAC, Pod
 // Security, TokenRequest and issuer discovery.
+import { request as httpsRequest } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ApiException,
@@ -8,6 +9,7 @@ import {
   AuthorizationV1Api,
   CoreV1Api,
   CustomObjectsApi,
+  KubeConfig,
   OpenidApi,
   PatchStrategy,
   Watch,
@@ -35,18 +37,18 @@ interface StatusBody {
   status: string;
   message: string;
   reason?: string;
-  details?: { name?: string; group?: string; kind?: string; causes?: { reason: string; message: string; field: string }[] };
+  details?: { name?: string; group?: string; kind?: string; causes?: { reason?: string; message: string; field?: string }[]; retryAfterSeconds?: number };
   code: number;
 }
 
-/** The ApiException a call fails with: HTTP code and the Status body (raw JSON text in client-node 2.x). */
-async function failure(p: Promise<unknown>): Promise<{ code: number; status: StatusBody }> {
+/** The ApiException a call fails with: HTTP code, the Status body (raw JSON text in client-node 2.x) and the headers. */
+async function failure(p: Promise<unknown>): Promise<{ code: number; status: StatusBody; headers: Record<string, string> }> {
   try {
     await p;
   } catch (err) {
     expect(err).toBeInstanceOf(ApiException);
     const e = err as ApiException<string>;
-    return { code: e.code, status: JSON.parse(e.body) as StatusBody };
+    return { code: e.code, status: JSON.parse(e.body) as StatusBody, headers: e.headers };
   }
   throw new Error('expected the call to fail');
 }
@@ -381,6 +383,143 @@ describe('other kinds', () => {
     expect(ns).toBeTruthy();
     await waitFor(async () => (await failure(core.readNamespace({ name: 'doomed' }))).code === 404, 5000, 'namespace gone');
     expect((await core.listNamespacedServiceAccount({ namespace: 'doomed' })).items).toHaveLength(0);
+  });
+});
+
+describe('error Status bodies', () => {
+  it('401 Unauthorized for a token the server does not know', async () => {
+    const bad = new KubeConfig();
+    const cluster = h.kc.getCurrentCluster()!;
+    bad.loadFromOptions({
+      clusters: [cluster],
+      users: [{ name: 'stranger', token: 'not-a-token-this-cluster-issued' }],
+      contexts: [{ name: 'stranger', cluster: cluster.name, user: 'stranger' }],
+      currentContext: 'stranger',
+    });
+    // client-node's generated code drops the body of a 401 (a declared response): the code is what it reports
+    const err = await bad.makeApiClient(CoreV1Api).listNamespace().then(
+      () => undefined,
+      (e: unknown) => e as ApiException<unknown>,
+    );
+    expect(err).toBeInstanceOf(ApiException);
+    expect(err!.code).toBe(401);
+    // the body on the wire is the Status the API server writes
+    const raw = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = httpsRequest(`${h.server.url}/api/v1/namespaces`, { ca: h.ctx.tls.caPem, headers: { authorization: 'Bearer not-a-token-this-cluster-issued' } }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(raw.status).toBe(401);
+    expect(JSON.parse(raw.body)).toEqual({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401 });
+  });
+
+  it('415 UnsupportedMediaType for a patch in a content type the server does not take', async () => {
+    await core.createNamespacedServiceAccount({ namespace: 'default', body: { metadata: { name: 'patched-as-text' } } });
+    try {
+      const err = await failure(
+        core.patchNamespacedServiceAccount({ name: 'patched-as-text', namespace: 'default', body: { metadata: { labels: { a: 'b' } } } }, setHeaderOptions('Content-Type', 'text/plain')),
+      );
+      expect(err.code).toBe(415);
+      expect(err.status).toEqual({
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        message: 'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml',
+        reason: 'UnsupportedMediaType',
+        code: 415,
+      });
+    } finally {
+      await core.deleteNamespacedServiceAccount({ name: 'patched-as-text', namespace: 'default' });
+    }
+  });
+
+  it('403 Forbidden (NamespaceTerminating) when creating in a namespace being deleted', async () => {
+    // A finalizer of another controller keeps the namespace Terminating after its content is gone.
+    await core.createNamespace({ body: { metadata: { name: 'held', finalizers: ['example.com/hold'] } } });
+    try {
+      await core.deleteNamespace({ name: 'held' });
+      await waitFor(async () => (await core.readNamespace({ name: 'held' })).spec?.finalizers?.length === 0, 5000, 'the namespace controller done');
+      expect((await core.readNamespace({ name: 'held' })).status?.phase).toBe('Terminating');
+      const err = await failure(core.createNamespacedServiceAccount({ namespace: 'held', body: { metadata: { name: 'late' } } }));
+      expect(err.code).toBe(403);
+      const message = 'unable to create new content in namespace held because it is being terminated';
+      expect(err.status).toMatchObject({
+        reason: 'Forbidden',
+        message: `serviceaccounts "late" is forbidden: ${message}`,
+        details: { name: 'late', kind: 'serviceaccounts', causes: [{ reason: 'NamespaceTerminating', message, field: 'metadata.namespace' }] },
+      });
+    } finally {
+      // removing the last finalizer lets the namespace go
+      await core.patchNamespace({ name: 'held', body: { metadata: { finalizers: null } } }, mergePatch).catch(() => undefined);
+    }
+    await waitFor(async () => (await failure(core.readNamespace({ name: 'held' }))).code === 404, 5000, 'namespace gone');
+  });
+
+  it('410 Expired (an ERROR event) for a watch from a resourceVersion older than the kept history', async () => {
+    const small = await startKube({ watchHistory: 5 });
+    try {
+      const api = small.kc.makeApiClient(CoreV1Api);
+      await api.createNamespace({ body: { metadata: { name: 'churn' } } });
+      const before = (await api.listNamespacedConfigMap({ namespace: 'churn' })).metadata!.resourceVersion!;
+      for (let i = 0; i < 8; i++) await api.createNamespacedConfigMap({ namespace: 'churn', body: { metadata: { name: `c${i}` } } });
+      const events: { type: string; object: StatusBody }[] = [];
+      const controller = await new Watch(small.kc).watch(
+        '/api/v1/namespaces/churn/configmaps',
+        { resourceVersion: before },
+        (type, object: StatusBody) => events.push({ type, object }),
+        () => undefined,
+      );
+      await waitFor(() => events.length >= 1, 5000, 'the ERROR event');
+      controller.abort();
+      expect(events[0]!.type).toBe('ERROR');
+      expect(events[0]!.object).toMatchObject({ kind: 'Status', status: 'Failure', reason: 'Expired', code: 410 });
+      expect(events[0]!.object.message).toMatch(new RegExp(`^too old resource version: ${before} \\(\\d+\\)$`));
+      // a current resourceVersion still works
+      const now = (await api.listNamespacedConfigMap({ namespace: 'churn' })).metadata!.resourceVersion!;
+      const seen: string[] = [];
+      const live = await new Watch(small.kc).watch('/api/v1/namespaces/churn/configmaps', { resourceVersion: now }, (type, o: { metadata: { name: string } }) => seen.push(`${type} ${o.metadata.name}`), () => undefined);
+      await api.createNamespacedConfigMap({ namespace: 'churn', body: { metadata: { name: 'fresh' } } });
+      await waitFor(() => seen.length >= 1, 5000, 'a live event');
+      live.abort();
+      expect(seen).toEqual(['ADDED fresh']);
+    } finally {
+      await small.close();
+    }
+  });
+
+  it('injected faults answer a Status: 429 TooManyRequests with Retry-After, 503 ServiceUnavailable, 500 InternalError', async () => {
+    const faults = h.ctx.faults;
+    const path = '/api/v1/namespaces/default/serviceaccounts';
+    try {
+      faults.inject({ service: 'kube', method: 'GET', pathIncludes: path, status: 429, retryAfterSeconds: 2, times: 1 });
+      const throttled = await failure(core.listNamespacedServiceAccount({ namespace: 'default' }));
+      expect(throttled.code).toBe(429);
+      expect(throttled.headers['retry-after']).toBe('2');
+      expect(throttled.status).toEqual({
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        message: 'Too many requests, please try again later.',
+        reason: 'TooManyRequests',
+        details: { retryAfterSeconds: 2 },
+        code: 429,
+      });
+      faults.inject({ service: 'kube', method: 'GET', pathIncludes: path, status: 503, times: 1 });
+      const unavailable = await failure(core.listNamespacedServiceAccount({ namespace: 'default' }));
+      expect(unavailable.code).toBe(503);
+      expect(unavailable.status).toMatchObject({ kind: 'Status', reason: 'ServiceUnavailable', code: 503 });
+      faults.inject({ service: 'kube', method: 'GET', pathIncludes: path, status: 500, times: 1 });
+      const internal = await failure(core.listNamespacedServiceAccount({ namespace: 'default' }));
+      expect(internal.status).toMatchObject({ kind: 'Status', reason: 'InternalError', code: 500, message: expect.stringMatching(/^Internal error occurred: /) });
+    } finally {
+      faults.clear();
+    }
   });
 });
 

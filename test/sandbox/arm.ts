@@ -3,7 +3,8 @@
 // managedClusters GET, and the subscription/tenant listing az CLI makes after login.
 //
 // Every request needs a bearer token that the Entra emulator issued (signature, lifetime,
-// audience, tenant of the subscription), and an api-version. Error bodies are ARM's
+// audience, tenant of the subscription), and an api-version the addressed type supports
+// (API_VERSIONS: what the installed SDKs and az CLI send). Error bodies are ARM's
 // `{"error":{"code","message"}}`; codes and messages are quoted in FIDELITY.md from
 // learn.microsoft.com (workload-identity-federation-considerations "Errors" table), the
 // azure-rest-api-specs msi examples and public error reports. FIC writes on one identity
@@ -29,9 +30,33 @@ import { ieq, newId, sleep, uuidFrom } from './util.ts';
 export interface ArmOptions {
   /** FIC list page size (default 10). */
   pageSize?: number;
-  /** How long a FIC write stays in flight in the handler (default 30 ms). */
+  /** How long a FIC write stays in flight in the handler (default DEFAULT_WRITE_HOLD_MS, 200 ms). */
   writeHoldMs?: number;
 }
+
+/**
+ * How long a FIC write holds its identity by default. Real ARM's window is not measured
+ * (FIDELITY.md) but is longer than a fast local round trip; 200 ms makes a second write that
+ * a client sends without waiting for the first one's answer overlap it reliably.
+ */
+export const DEFAULT_WRITE_HOLD_MS = 200;
+
+/**
+ * The api-versions the sandbox accepts, per provider: those the installed SDKs and the az
+ * CLI send (FIDELITY.md). Anything else is answered as ARM answers an unsupported version.
+ */
+export const API_VERSIONS: Readonly<Record<'resources' | 'managedIdentity' | 'containerService', readonly string[]>> = {
+  /** Microsoft.Resources: subscriptions, tenants, resource groups (az 2.45 lists subscriptions with 2019-11-01 and reads resource groups with 2022-09-01; newer az lists subscriptions with 2022-12-01). */
+  resources: ['2019-11-01', '2021-04-01', '2022-09-01', '2022-12-01'],
+  /**
+   * Microsoft.ManagedIdentity: @azure/arm-msi 2.x sends 2024-11-30; az 2.45 (azure-mgmt-msi
+   * 6.1.0) sends 2022-01-31-preview for `az identity` and every federated-credential command;
+   * later az releases 2023-01-31 / 2023-07-31-preview / 2024-11-30.
+   */
+  managedIdentity: ['2022-01-31-preview', '2023-01-31', '2023-07-31-preview', '2024-11-30'],
+  /** Microsoft.ContainerService: @azure/arm-containerservice 25.x sends 2026-04-01. */
+  containerService: ['2026-04-01'],
+};
 
 export interface ArmDenial {
   /** e.g. `Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write` */
@@ -86,7 +111,7 @@ const routes = {
 
 export function createArm(ctx: SandboxContext, state: SandboxState, signer: EntraSigner, options: ArmOptions = {}): ArmEmulator {
   let pageSize = options.pageSize ?? 10;
-  let writeHoldMs = options.writeHoldMs ?? 30;
+  let writeHoldMs = options.writeHoldMs ?? DEFAULT_WRITE_HOLD_MS;
   let denials: ArmDenial[] = [];
   /** Identity (lower-cased resource id) → ms until which a FIC write on it is in flight. */
   const busyUntil = new Map<string, number>();
@@ -313,7 +338,8 @@ export function createArm(ctx: SandboxContext, state: SandboxState, signer: Entr
     const conflict = await holdWrite(identity);
     if (conflict) return conflict;
     const now = Date.now();
-    const location = `${req.url.origin}${identityResourceId(identity)}/federatedIdentityCredentials/${name}?api-version=${req.url.searchParams.get('api-version') ?? ''}`;
+    // As real ARM answers (az 2.45 recording, FIDELITY.md): a path, `resourcegroups` lower-case, no api-version.
+    const location = `${identityResourceId(identity)}/federatedIdentityCredentials/${name}`;
     const current = identity.fics.find((f) => ieq(f.name, name));
     if (current) {
       const changed = current.issuer !== issuer || current.subject !== subject || current.audiences.join('\n') !== audiences.join('\n');
@@ -359,10 +385,47 @@ export function createArm(ctx: SandboxContext, state: SandboxState, signer: Entr
     return { status: 200 };
   }
 
+  const supportedLocations = (): string =>
+    [...new Set(['westeurope', ...state.resourceGroups.values()])].sort().join(', ');
+
+  /**
+   * ARM's answer to an api-version the addressed type does not support: Microsoft.Resources
+   * types (ARM's own) answer 400 InvalidApiVersionParameter; resource-provider types answer
+   * 400 NoRegisteredProviderFound (ARM cannot route the request to the provider).
+   */
+  function checkApiVersion(path: string, version: string): Reply | undefined {
+    const v = version.toLowerCase();
+    const rgLocation = (sub: string, rg: string) => state.resourceGroups.get(`${sub}/${rg}`.toLowerCase()) ?? 'westeurope';
+    const provider = (supported: readonly string[], type: string, location: string): Reply | undefined =>
+      supported.includes(v)
+        ? undefined
+        : armError(
+            400,
+            'NoRegisteredProviderFound',
+            `No registered resource provider found for location '${location}' and API version '${version}' for type '${type}'. The supported api-versions are '${supported.join(', ')}'. The supported locations are '${supportedLocations()}'.`,
+          );
+    let r: RegExpExecArray | null;
+    if (routes.subscriptions.test(path) || routes.tenants.test(path) || routes.subscription.test(path) || routes.resourceGroup.test(path)) {
+      if (API_VERSIONS.resources.includes(v)) return undefined;
+      return armError(400, 'InvalidApiVersionParameter', `The api-version '${version}' is invalid. The supported versions are '${[...API_VERSIONS.resources].reverse().join(',')}'.`);
+    }
+    if ((r = routes.fics.exec(path) ?? routes.fic.exec(path))) {
+      return provider(API_VERSIONS.managedIdentity, 'userAssignedIdentities/federatedIdentityCredentials', rgLocation(r[1]!, r[2]!));
+    }
+    if ((r = routes.identities.exec(path) ?? routes.identity.exec(path))) {
+      return provider(API_VERSIONS.managedIdentity, 'userAssignedIdentities', rgLocation(r[1]!, r[2]!));
+    }
+    if (routes.subscriptionIdentities.test(path)) return provider(API_VERSIONS.managedIdentity, 'userAssignedIdentities', 'westeurope');
+    if ((r = routes.cluster.exec(path))) return provider(API_VERSIONS.containerService, 'managedClusters', rgLocation(r[1]!, r[2]!));
+    return undefined;
+  }
+
   async function route(req: SandboxRequest, claims: JWTPayload): Promise<Reply> {
     const path = decodeURIComponent(req.url.pathname);
     const m = req.method;
     let r: RegExpExecArray | null;
+    const badVersion = checkApiVersion(path, req.url.searchParams.get('api-version') ?? '');
+    if (badVersion) return badVersion;
 
     if ((r = routes.subscriptions.exec(path)) && m === 'GET') {
       const tid = String(claims.tid ?? '');

@@ -8,7 +8,9 @@
 // (AADSTS90061 when unreachable), the signature (AADSTS700027), the time window
 // (AADSTS700024), then subject (AADSTS700213, or AADSTS7002138 when it differs only in
 // case) and audience (AADSTS700212), all compared exactly and case-sensitively; a matching
-// FIC that has not replicated yet answers AADSTS70021. Wording and error envelope follow
+// FIC that has not replicated yet answers AADSTS70021. With `setMismatchStyle('generic')`
+// every issuer/subject/audience mismatch answers that generic AADSTS70021 too, as many
+// tenants do. Wording and error envelope follow
 // real responses quoted in FIDELITY.md (azure-workload-identity troubleshooting page, Azure/login
 // and azure-workload-identity issues).
 import { randomUUID } from 'node:crypto';
@@ -26,9 +28,10 @@ import {
   type JWTPayload,
 } from 'jose';
 import type { SandboxContext } from './context.ts';
+import { aadErrorReply, type AadErrorSpec } from './error-bodies.ts';
 import type { Reply, SandboxRequest, Service } from './http.ts';
 import { identityResourceId, type SandboxState, type FederatedCredential } from './state.ts';
-import { dotnetTime, entraTimestamp, httpsGet, newId } from './util.ts';
+import { dotnetTime, httpsGet, newId } from './util.ts';
 
 export const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
@@ -66,20 +69,25 @@ export async function createEntraSigner(): Promise<EntraSigner> {
   };
 }
 
+/**
+ * How a FIC mismatch is reported. 'specific' (default): AADSTS700211 issuer, 700213 subject,
+ * 700212 audience. 'generic': AADSTS70021 "No matching federated identity record found for
+ * presented assertion. Assertion Issuer: … Assertion Subject: … Assertion Audience: …" for
+ * all three, as many tenants answer (FIDELITY.md). AADSTS7002138 (case-only subject
+ * difference) is reported in both styles.
+ */
+export type MismatchStyle = 'specific' | 'generic';
+
 export interface EntraEmulator {
   service: Service;
   signer: EntraSigner;
   /** All issuers (on) or one issuer URL: discovery/JWKS fetch fails → AADSTS90061. */
   setIssuerUnreachable(on: boolean, issuer?: string): void;
-  /** Mints an access token as the token endpoint would (tests, `armToken()`). */
-  issueAccessToken(input: { tenantId: string; clientId: string; principalId: string; resource: string; mirid?: string }): Promise<string>;
-}
-
-interface AadErrorSpec {
-  status: number;
-  error: string;
-  code: number;
-  message: string;
+  /** 'specific' (700211/700212/700213, default) or 'generic' (70021 for every mismatch). */
+  setMismatchStyle(style: MismatchStyle): void;
+  mismatchStyle(): MismatchStyle;
+  /** Mints an access token as the token endpoint would (tests, `armToken()`); a negative lifetime gives an expired one. */
+  issueAccessToken(input: { tenantId: string; clientId: string; principalId: string; resource: string; mirid?: string; lifetime?: number }): Promise<string>;
 }
 
 const MANAGED_IDENTITY_TOKEN_SECONDS = 86399; // managed identities get 24 h tokens
@@ -92,6 +100,7 @@ const FIC_DOC = 'https://learn.microsoft.com/entra/workload-id/workload-identity
 export function createEntra(ctx: SandboxContext, state: SandboxState, signer: EntraSigner): EntraEmulator {
   let allUnreachable = false;
   const unreachable = new Set<string>();
+  let mismatchStyle: MismatchStyle = 'specific';
 
   /**
    * Where to connect for an issuer URL: the sandbox's own servers only. Local URLs go
@@ -112,24 +121,7 @@ export function createEntra(ctx: SandboxContext, state: SandboxState, signer: En
     return httpsGet(url, ctx.tls.caPem, route.target);
   }
 
-  function aadError(req: SandboxRequest, spec: AadErrorSpec): Reply {
-    const traceId = newId();
-    const correlationId = String(req.headers['client-request-id'] ?? newId());
-    const timestamp = entraTimestamp();
-    return {
-      status: spec.status,
-      headers: { 'x-ms-request-id': traceId, 'client-request-id': correlationId, 'cache-control': 'no-store, no-cache' },
-      body: {
-        error: spec.error,
-        error_description: `AADSTS${spec.code}: ${spec.message} Trace ID: ${traceId} Correlation ID: ${correlationId} Timestamp: ${timestamp}`,
-        error_codes: [spec.code],
-        timestamp,
-        trace_id: traceId,
-        correlation_id: correlationId,
-        error_uri: `${req.url.origin}/error?code=${spec.code}`,
-      },
-    };
-  }
+  const aadError = (req: SandboxRequest, spec: AadErrorSpec): Reply => aadErrorReply(req, spec);
 
   const tenantNotFound = (tenant: string): AadErrorSpec => ({
     status: 400,
@@ -207,9 +199,10 @@ export function createEntra(ctx: SandboxContext, state: SandboxState, signer: En
       const keys = await get(meta.jwks_uri);
       if (keys.status !== 200) return unreachableErr;
       try {
-        const parsed = JSON.parse(keys.body) as { keys?: JWK[] };
-        if (!Array.isArray(parsed.keys)) throw new Error('no keys');
-        return { keys: parsed.keys };
+        const parsed = JSON.parse(keys.body) as { keys?: unknown };
+        const list = parsed.keys;
+        if (!Array.isArray(list) || !list.every((k) => !!k && typeof k === 'object' && typeof (k as JWK).kty === 'string')) throw new Error('no keys');
+        return { keys: list as JWK[] };
       } catch {
         return { status: 400, error: 'invalid_request', code: 900612, message: 'Failed to parse the JSON Web Key Set returned by the external OIDC endpoint.' };
       }
@@ -303,10 +296,20 @@ export function createEntra(ctx: SandboxContext, state: SandboxState, signer: En
     const sub = String(claims.sub ?? '');
     const auds = Array.isArray(claims.aud) ? claims.aud.map(String) : claims.aud !== undefined ? [String(claims.aud)] : [];
     const fics: FederatedCredential[] = found.client.fics;
+    // The generic form some tenants answer for any issuer/subject/audience mismatch, and
+    // every tenant during propagation.
+    const noMatchingRecord: AadErrorSpec = {
+      status: 400,
+      error: 'invalid_request',
+      code: 70021,
+      message: `No matching federated identity record found for presented assertion. Assertion Issuer: '${iss}'. Assertion Subject: '${sub}'. Assertion Audience: '${auds[0] ?? ''}'. ${FIC_DOC}`,
+    };
+    const generic = mismatchStyle === 'generic';
 
     // 1. issuer: an FIC must name it byte for byte.
     const byIssuer = fics.filter((f) => f.issuer === iss);
     if (!byIssuer.length) {
+      if (generic) return aadError(req, noMatchingRecord);
       return aadError(req, {
         status: 401,
         error: 'invalid_client',
@@ -317,8 +320,14 @@ export function createEntra(ctx: SandboxContext, state: SandboxState, signer: En
     // 2. the issuer's keys, fetched over https from its discovery document.
     const keys = await fetchIssuerKeys(iss);
     if (!('keys' in keys)) return aadError(req, keys);
+    let keySet: ReturnType<typeof createLocalJWKSet>;
     try {
-      await compactVerify(assertion, createLocalJWKSet(keys));
+      keySet = createLocalJWKSet(keys);
+    } catch {
+      return aadError(req, { status: 400, error: 'invalid_request', code: 900612, message: 'Failed to parse the JSON Web Key Set returned by the external OIDC endpoint.' });
+    }
+    try {
+      await compactVerify(assertion, keySet);
     } catch {
       return aadError(req, { status: 401, error: 'invalid_client', code: 700027, message: 'Client assertion failed signature validation.' });
     }
@@ -338,6 +347,7 @@ export function createEntra(ctx: SandboxContext, state: SandboxState, signer: En
     const bySubject = byIssuer.filter((f) => f.subject === sub);
     if (!bySubject.length) {
       const caseOnly = byIssuer.some((f) => f.subject.toLowerCase() === sub.toLowerCase());
+      if (generic && !caseOnly) return aadError(req, noMatchingRecord);
       return aadError(
         req,
         caseOnly
@@ -358,6 +368,7 @@ export function createEntra(ctx: SandboxContext, state: SandboxState, signer: En
     // 5. audience.
     const byAudience = bySubject.filter((f) => f.audiences.some((a) => auds.includes(a)));
     if (!byAudience.length) {
+      if (generic) return aadError(req, noMatchingRecord);
       return aadError(req, {
         status: 401,
         error: 'invalid_client',
@@ -366,14 +377,7 @@ export function createEntra(ctx: SandboxContext, state: SandboxState, signer: En
       });
     }
     // 6. replication: a freshly written FIC is not seen everywhere yet.
-    if (!byAudience.some((f) => Date.now() >= f.propagatesAt)) {
-      return aadError(req, {
-        status: 400,
-        error: 'invalid_request',
-        code: 70021,
-        message: `No matching federated identity record found for presented assertion. Assertion Issuer: '${iss}'. Assertion Subject: '${sub}'. Assertion Audience: '${auds[0] ?? ''}'. ${FIC_DOC}`,
-      });
-    }
+    if (!byAudience.some((f) => Date.now() >= f.propagatesAt)) return aadError(req, noMatchingRecord);
     const isIdentity = found.kind === 'identity';
     const lifetime = isIdentity ? MANAGED_IDENTITY_TOKEN_SECONDS : APP_TOKEN_SECONDS;
     const accessToken = await issueAccessToken({
@@ -426,6 +430,10 @@ export function createEntra(ctx: SandboxContext, state: SandboxState, signer: En
         if (!on) unreachable.clear();
       }
     },
+    setMismatchStyle(style) {
+      mismatchStyle = style;
+    },
+    mismatchStyle: () => mismatchStyle,
     issueAccessToken,
   };
 }

@@ -4,6 +4,7 @@
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse, OutgoingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { faultReply } from './error-bodies.ts';
 import type { SandboxTls } from './tls.ts';
 
 export type ServiceName = 'kube' | 'arm' | 'entra' | 'issuer' | 'github';
@@ -38,7 +39,11 @@ export interface CallRecord {
   end: number;
 }
 
-/** Forced answer for requests that match: status (e.g. 429, 503) with optional Retry-After. */
+/**
+ * Forced answer for requests that match: status (e.g. 429, 503) with optional Retry-After.
+ * Without `body`, the answer is the service's own error shape (ARM error, Kubernetes Status,
+ * AADSTS envelope, GitHub message, plain text for the issuer): see error-bodies.ts.
+ */
 export interface InjectedFault {
   service: ServiceName;
   method?: string;
@@ -154,13 +159,10 @@ export async function dispatch(
     if (delay) await sleep(delay);
     const fault = faults.take(service.name, method, path);
     if (fault) {
-      const headers: OutgoingHttpHeaders = {};
-      if (fault.retryAfterSeconds !== undefined) headers['retry-after'] = String(fault.retryAfterSeconds);
-      sendReply(res, {
-        status: fault.status,
-        headers,
-        body: fault.body ?? { error: { code: fault.status === 429 ? 'TooManyRequests' : 'InternalServerError', message: `Injected fault ${fault.status}` } },
-      });
+      // Without a body of its own, a fault answers in the service's error shape (error-bodies.ts).
+      const reply = faultReply(service.name, { url, headers: raw.headers }, fault.status, fault.retryAfterSeconds);
+      if (fault.body !== undefined) reply.body = fault.body;
+      sendReply(res, reply);
       return;
     }
     const req: SandboxRequest = { service: service.name, method, url, headers: raw.headers, body: Buffer.concat(chunks), raw };

@@ -11,8 +11,22 @@ import type { ServerResponse } from 'node:http';
 import type { Reply, SandboxRequest, Service } from './http.ts';
 import type { SandboxState } from './state.ts';
 
-export function createIssuer(state: SandboxState): Service {
-  return {
+export interface IssuerEmulator {
+  service: Service;
+  /**
+   * Serve a JWKS that does not parse (truncated JSON) for every issuer (no `issuer`) or one
+   * issuer URL: Entra then answers AADSTS900612.
+   */
+  setJwksMalformed(on: boolean, issuer?: string): void;
+}
+
+/** What a broken key endpoint serves: the start of a JWKS, cut off mid-key. */
+export const MALFORMED_JWKS = '{"keys":[{"kty":"RSA","kid":"';
+
+export function createIssuer(state: SandboxState): IssuerEmulator {
+  let allMalformed = false;
+  const malformed = new Set<string>();
+  const service: Service = {
     name: 'issuer',
     handle(req: SandboxRequest, _res: ServerResponse): Reply {
       if (req.method !== 'GET' && req.method !== 'HEAD') return { status: 405, body: 'Method Not Allowed\n' };
@@ -33,10 +47,25 @@ export function createIssuer(state: SandboxState): Service {
           };
         }
         if (path === `${base}openid/v1/jwks`) {
+          if (allMalformed || malformed.has(issuer.url)) {
+            return { status: 200, headers: { 'cache-control': 'max-age=300', 'content-type': 'application/json' }, body: MALFORMED_JWKS };
+          }
           return { status: 200, headers: { 'cache-control': 'max-age=300' }, body: { keys: [issuer.publicJwk] } };
         }
       }
       return { status: 404, headers: { 'content-type': 'text/plain' }, body: 'Not Found\n' };
+    },
+  };
+  return {
+    service,
+    setJwksMalformed(on, issuer) {
+      if (issuer) {
+        if (on) malformed.add(issuer);
+        else malformed.delete(issuer);
+      } else {
+        allMalformed = on;
+        if (!on) malformed.clear();
+      }
     },
   };
 }

@@ -12,10 +12,10 @@ import { join } from 'node:path';
 import { createArm, type ArmEmulator, type ArmOptions } from './arm.ts';
 import { createClusterIssuer, issuerWithKey, type ClusterIssuer } from './cluster-issuer.ts';
 import type { SandboxContext, SandboxUrls } from './context.ts';
-import { createEntra, createEntraSigner, type EntraEmulator } from './entra.ts';
+import { createEntra, createEntraSigner, type EntraEmulator, type MismatchStyle } from './entra.ts';
 import { createGithub, GITHUB_SERVER_URL, type GithubEmulator } from './github.ts';
 import { CallLog, close, dispatch, Faults, listen, type RunningServer, type Service, type ServiceName } from './http.ts';
-import { createIssuer } from './issuer.ts';
+import { createIssuer, type IssuerEmulator } from './issuer.ts';
 import {
   DEFAULT_SCENARIO,
   DEFAULT_SUBSCRIPTION,
@@ -92,10 +92,15 @@ export interface SandboxCore<K extends KubeLike | undefined> {
   kube: K;
   arm: ArmEmulator;
   entra: EntraEmulator;
+  issuer: IssuerEmulator;
   github: GithubEmulator;
   scenario: Scenario;
   setFicPropagationDelay(ms: number): void;
   setIssuerUnreachable(on: boolean, issuer?: string): void;
+  /** The issuer serves a JWKS that does not parse (all issuers, or one URL) → AADSTS900612. */
+  setIssuerJwksMalformed(on: boolean, issuer?: string): void;
+  /** How Entra reports a FIC mismatch: 'specific' 700211/700212/700213 (default) or 'generic' 70021. */
+  setMismatchStyle(style: MismatchStyle): void;
   setGithubReadOnly(on: boolean): void;
   setArmPageSize(n: number): void;
   /** An ARM access token for the login app, as Entra would issue it. */
@@ -210,7 +215,8 @@ export async function startSandboxCore<K extends KubeLike | undefined>(
     const github = await createGithub(ctx, state);
     impl.entra = entra.service;
     impl.arm = arm.service;
-    impl.issuer = createIssuer(state);
+    const issuerEmulator = createIssuer(state);
+    impl.issuer = issuerEmulator.service;
     impl.github = github.service;
 
     // Identities, then everything that may refer to them through templates.
@@ -365,6 +371,7 @@ export async function startSandboxCore<K extends KubeLike | undefined>(
     const f = scenario.faults ?? {};
     if (f.ficPropagationDelayMs) state.ficPropagationDelayMs = f.ficPropagationDelayMs;
     if (f.issuerUnreachable) entra.setIssuerUnreachable(true);
+    if (f.entraMismatchStyle) entra.setMismatchStyle(f.entraMismatchStyle);
     if (f.latency) faults.latency = { ...f.latency };
     for (const inj of f.inject ?? []) faults.inject(inj);
 
@@ -456,6 +463,7 @@ export async function startSandboxCore<K extends KubeLike | undefined>(
       kube,
       arm,
       entra,
+      issuer: issuerEmulator,
       github,
       scenario,
       setFicPropagationDelay(ms) {
@@ -463,6 +471,12 @@ export async function startSandboxCore<K extends KubeLike | undefined>(
       },
       setIssuerUnreachable(on, issuer) {
         entra.setIssuerUnreachable(on, issuer);
+      },
+      setIssuerJwksMalformed(on, issuer) {
+        issuerEmulator.setJwksMalformed(on, issuer);
+      },
+      setMismatchStyle(style) {
+        entra.setMismatchStyle(style);
       },
       setGithubReadOnly(on) {
         github.setReadOnly(on);

@@ -90,6 +90,8 @@ export interface ScenarioFaults {
   githubReadOnly?: boolean;
   armPageSize?: number;
   armWriteHoldMs?: number;
+  /** How Entra reports a FIC mismatch: 'specific' (default) or 'generic' (AADSTS70021). */
+  entraMismatchStyle?: 'specific' | 'generic';
   latency?: Partial<Record<ServiceName, LatencyFault>>;
   inject?: InjectedFault[];
 }
@@ -164,6 +166,8 @@ export function parseScenario(text: string, file = '<scenario>'): Scenario {
     if (!c?.name || !c.resourceGroup) throw new ScenarioError(file, `clusters[${i}] needs name and resourceGroup`);
   }
   if (s.kube?.objects !== undefined && !Array.isArray(s.kube.objects)) throw new ScenarioError(file, "'kube.objects' must be a list");
+  const style = s.faults?.entraMismatchStyle;
+  if (style !== undefined && style !== 'specific' && style !== 'generic') throw new ScenarioError(file, "'faults.entraMismatchStyle' must be specific or generic");
   return s;
 }
 

@@ -439,8 +439,15 @@ export class Handlers {
   }
 
   private afterUpdate(r: ResourceDef, before: KObject, after: KObject): void {
-    // A namespace whose finalizers are emptied while terminating goes away.
-    if (r.kind === 'Namespace' && after.metadata.deletionTimestamp && !((after as Namespace).spec?.finalizers ?? []).length && before) this.finalizeNamespace(after.metadata.name!);
+    if (!after.metadata.deletionTimestamp || !before) return;
+    // A terminating namespace whose spec finalizers are emptied is finalized (it goes once
+    // its metadata finalizers are gone too).
+    if (r.kind === 'Namespace') {
+      if (!((after as Namespace).spec?.finalizers ?? []).length) this.finalizeNamespace(after.metadata.name!);
+      return;
+    }
+    // Any other object being deleted goes when its last finalizer is removed (pods go through the kubelet).
+    if (r.kind !== 'Pod' && !(after.metadata.finalizers ?? []).length) this.d.store.remove(r, after.metadata.namespace, after.metadata.name!);
   }
 
   // ---------------------------------------------------------------- delete
@@ -512,10 +519,20 @@ export class Handlers {
     return r.returnDeletedObject ? typed(gone) : success(r, name, existing.metadata.uid);
   }
 
-  /** The namespace controller: delete everything in it, then the namespace itself. */
+  /**
+   * The namespace controller: delete everything in it and drop its `kubernetes` spec
+   * finalizer; the namespace itself goes when no metadata finalizer is left (one set by
+   * another controller keeps it Terminating, and creating in it answers 403, until removed).
+   */
   finalizeNamespace(name: string): void {
     for (const { resource, object } of this.d.store.namespacedContents(name)) this.d.store.remove(resource, name, object.metadata.name!);
-    if (this.d.store.get(NAMESPACES, undefined, name)) this.d.store.remove(NAMESPACES, undefined, name);
+    const ns = this.d.store.get<Namespace>(NAMESPACES, undefined, name);
+    if (!ns) return;
+    if ((ns.metadata.finalizers ?? []).length) {
+      if ((ns.spec?.finalizers ?? []).length) this.d.store.update(NAMESPACES, { ...ns, spec: { ...ns.spec, finalizers: [] } });
+      return;
+    }
+    this.d.store.remove(NAMESPACES, undefined, name);
   }
 
   deleteCollection(info: RequestInfo): Reply {

@@ -44,6 +44,11 @@ export interface KubeOptions {
   authorityHost: string;
   /** The webhook's configured tenant (AZURE_TENANT_ID default). */
   tenantId: string;
+  /**
+   * How many changes the store keeps for watches from a resourceVersion (default 20 000);
+   * a watch from before the oldest kept change gets an ERROR event with 410 Expired.
+   */
+  watchHistory?: number;
 }
 
 export interface KubeEmulator {
@@ -67,7 +72,7 @@ export interface KubeEmulator {
 const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
 export function createKube(ctx: SandboxContext, options: KubeOptions): KubeEmulator {
-  const store = new KubeStore();
+  const store = new KubeStore(options.watchHistory);
   const events = new EventRecorder(store);
   const logs = new PodLogs();
   const rbac = new Rbac();

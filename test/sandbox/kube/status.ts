@@ -124,7 +124,8 @@ export const noSuchResource = (): KubeError => new KubeError(failure(404, 'NotFo
 
 export const unsupportedMediaType = (contentType: string, accepted: string[]): KubeError =>
   new KubeError(
-    failure(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}`, {}),
+    // apiserver endpoints/handlers/negotiation errUnsupportedMediaType.Status(): no details.
+    failure(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}`),
     { 'x-content-type': contentType },
   );
 

@@ -15,7 +15,8 @@ export interface Change {
   previous?: KObject;
 }
 
-const MAX_HISTORY = 20_000;
+/** Changes kept for watches that start from a resourceVersion (older ones answer 410 Expired). */
+export const DEFAULT_WATCH_HISTORY = 20_000;
 
 const keyOf = (ns: string | undefined, name: string): string => `${ns ?? ''}/${name}`;
 
@@ -24,6 +25,11 @@ export class KubeStore {
   private readonly data = new Map<string, Map<string, KObject>>();
   private readonly history: Change[] = [];
   private readonly listeners = new Set<(c: Change) => void>();
+  private readonly maxHistory: number;
+
+  constructor(maxHistory = DEFAULT_WATCH_HISTORY) {
+    this.maxHistory = Math.max(1, Math.floor(maxHistory));
+  }
 
   /** The resourceVersion of the latest write. */
   currentResourceVersion(): string {
@@ -64,7 +70,7 @@ export class KubeStore {
 
   private record(change: Change): void {
     this.history.push(change);
-    if (this.history.length > MAX_HISTORY) this.history.splice(0, this.history.length - MAX_HISTORY);
+    if (this.history.length > this.maxHistory) this.history.splice(0, this.history.length - this.maxHistory);
     for (const l of [...this.listeners]) {
       try {
         l(change);
