@@ -9,8 +9,30 @@ export interface FakeCall {
   op: 'getIdentity' | 'list' | 'put' | 'delete' | 'getCluster';
   identity?: string;
   name?: string;
+  /** Wall clock (ms) at start and end: for reading, never for asserting a schedule (a loaded machine stretches it). */
   start: number;
   end: number;
+  /**
+   * Position of the call's start and end in the order of all starts and ends of this port
+   * (one counter): a call ran while another did iff startSeq < other.endSeq && other.startSeq < endSeq.
+   * Exact whatever the load, unlike the wall clock.
+   */
+  startSeq: number;
+  endSeq: number;
+}
+
+type CallInfo = Omit<FakeCall, 'start' | 'end' | 'startSeq' | 'endSeq'>;
+
+/** Two calls ran at the same time (by event order). */
+export const overlap = (a: FakeCall, b: FakeCall): boolean => a.startSeq < b.endSeq && b.startSeq < a.endSeq;
+
+/** The most calls that were running at the same time (by event order). */
+export function maxConcurrent(calls: FakeCall[]): number {
+  const events = calls.flatMap((c) => [{ at: c.startSeq, d: 1 }, { at: c.endSeq, d: -1 }]).sort((a, b) => a.at - b.at);
+  let running = 0;
+  let max = 0;
+  for (const e of events) max = Math.max(max, (running += e.d));
+  return max;
 }
 
 export class FakePort implements AzurePort {
@@ -20,19 +42,21 @@ export class FakePort implements AzurePort {
   readonly calls: FakeCall[] = [];
   writeMs = 0;
   /** Return an error to fail this call (consumed by the caller's logic), or undefined. */
-  fail?: (call: Omit<FakeCall, 'start' | 'end'>) => AzureCallError | undefined;
+  fail?: (call: CallInfo) => AzureCallError | undefined;
   private active = new Map<string, number>();
   maxParallelPerIdentity = 0;
   maxParallel = 0;
   private running = 0;
+  private seq = 0;
 
   addIdentity(identity: ManagedIdentity, fics: FederatedCredential[] = []): void {
     this.identities.set(identityKey(identity.resourceId), identity);
     this.fics.set(identityKey(identity.resourceId), fics.map((f) => ({ ...f })));
   }
 
-  private async call<T>(c: Omit<FakeCall, 'start' | 'end'>, ms: number, fn: () => T): Promise<T> {
+  private async call<T>(c: CallInfo, ms: number, fn: () => T): Promise<T> {
     const start = Date.now();
+    const startSeq = ++this.seq;
     const key = c.identity ?? '';
     const isWrite = c.op === 'put' || c.op === 'delete';
     if (isWrite) {
@@ -51,7 +75,7 @@ export class FakePort implements AzurePort {
         this.active.set(key, this.active.get(key)! - 1);
         this.running--;
       }
-      this.calls.push({ ...c, start, end: Date.now() });
+      this.calls.push({ ...c, start, end: Date.now(), startSeq, endSeq: ++this.seq });
     }
   }
 

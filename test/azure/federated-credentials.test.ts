@@ -190,8 +190,8 @@ describe('federated credential diff', () => {
   });
 
   it('reports two audiences for one issuer+subject as an error', () => {
-    const stg = binding({ env: 'staging', ns: 'payments', sa: 'api', identity: 'id-payments' });
-    const canary = binding({ env: 'canary', ns: 'payments', sa: 'api', identity: 'id-payments', audience: 'api://custom' });
+    const stg = binding({ env: 'staging', ns: 'payments', sa: 'api', identity: 'id-payments', line: 10 });
+    const canary = binding({ env: 'canary', ns: 'payments', sa: 'api', identity: 'id-payments', audience: 'api://custom', line: 20 });
     const { checks } = diff({ bindings: [stg, canary], observed: observedMap([[idA, []]]) });
     expect(checks).toMatchObject([{ name: 'federated-credential-audience', ok: false, severity: 'error', at: canary.at }]);
   });
@@ -205,7 +205,7 @@ describe('federated credential diff', () => {
 
   describe('the 20-per-identity limit', () => {
     const existing = Array.from({ length: 18 }, (_, i) => fic(`other-${i}`, `repo:octo/app${i}:ref:refs/heads/main`, 'https://token.actions.githubusercontent.com'));
-    const bindings = Array.from({ length: 3 }, (_, i) => binding({ ns: 'payments', sa: `sa-${i}`, identity: 'id-payments' }));
+    const bindings = Array.from({ length: 3 }, (_, i) => binding({ ns: 'payments', sa: `sa-${i}`, identity: 'id-payments', line: 10 + 7 * i }));
 
     it('refuses the 21st credential at plan time, pointing at the binding that does not fit', () => {
       const { checks, changes } = diff({ bindings, observed: observedMap([[idA, existing]]) });

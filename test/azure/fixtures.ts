@@ -10,7 +10,8 @@ export const ISSUER = 'https://westeurope.oic.prod-aks.azure.com/72f988bf-0000-0
 export const OTHER_ISSUER = 'https://northeurope.oic.prod-aks.azure.com/72f988bf-0000-0000-0000-000000000000/99999999-2222-3333-4444-555555555555/';
 export const AUD = 'api://AzureADTokenExchange';
 
-let line = 10;
+/** The mapping line of a binding's list item when a test does not say (identity: is 2 lines below). */
+export const DEFAULT_LINE = 10;
 
 export function identity(name: string, resourceGroup = 'rg-identities'): ManagedIdentity {
   const n = name.length;
@@ -25,10 +26,15 @@ export function identity(name: string, resourceGroup = 'rg-identities'): Managed
   };
 }
 
-export function binding(opts: { env?: string; ns: string; sa: string; identity: string; ficName?: string; audience?: string; resourceGroup?: string }): ResolvedBinding {
+/**
+ * A resolved binding. Its mapping position is `line` (the list item; `identity:` two lines
+ * below), DEFAULT_LINE unless given: a test that tells bindings apart by position gives each
+ * its own line, so positions never depend on how many bindings other tests built before.
+ */
+export function binding(opts: { env?: string; ns: string; sa: string; identity: string; ficName?: string; audience?: string; resourceGroup?: string; line?: number }): ResolvedBinding {
   const env = opts.env ?? 'staging';
   const rg = opts.resourceGroup ?? 'rg-identities';
-  line += 7;
+  const line = opts.line ?? DEFAULT_LINE;
   return {
     environment: env,
     namespace: opts.ns,

@@ -1,8 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { resolveIssuer } from '../../src/azure/issuer.ts';
 import { parseMapping } from '../../src/mapping/index.ts';
 import { FakePort } from './fake-port.ts';
 import { ISSUER, SUB } from './fixtures.ts';
+import { connect, startAzureSandbox, type AzureSandbox } from './sandbox-helpers.ts';
 
 /** What a cluster reports as issuer when its OIDC issuer is not enabled. */
 const ISSUER_NOT_ENABLED = 'https://kubernetes.default.svc.cluster.local';
@@ -82,5 +83,62 @@ describe('issuer', () => {
   it('needs a subscription for the cluster', async () => {
     const r = await resolveIssuer({ cluster, at }, portWith({ issuerUrl: ISSUER }), '');
     expect(r.checks[0]!.fix).toContain('azure-subscription-id');
+  });
+});
+
+// The same checks with the cluster's issuer as ARM reports it (managedClusters GET through
+// arm-containerservice, oidcIssuerProfile.issuerURL with its trailing slash), not as a fake says it.
+describe('issuer on the sandbox', () => {
+  let sb: AzureSandbox | undefined;
+  afterEach(async () => {
+    const running = sb;
+    sb = undefined; // reset even if stopping fails
+    await running?.stop();
+  });
+
+  const start = async () => {
+    sb = await startAzureSandbox({
+      resourceGroups: ['rg-aks'],
+      clusters: [
+        { name: 'aks-stg', resourceGroup: 'rg-aks' },
+        { name: 'aks-other', resourceGroup: 'rg-aks' },
+      ],
+      github: { event: 'deployment', environment: 'staging' },
+    });
+    return { sb, port: connect(sb).port, cluster: { resourceGroup: 'rg-aks', name: 'aks-stg' } };
+  };
+
+  it('reads the cluster’s issuer from ARM byte for byte, and accepts the same one written in the mapping', async () => {
+    const { sb, port, cluster } = await start();
+    const clusterIssuer = sb.issuers['aks-stg']!.url;
+    expect(clusterIssuer.endsWith('/')).toBe(true);
+    expect(await resolveIssuer({ cluster, at }, port, sb.subscriptionId)).toMatchObject({ issuer: clusterIssuer, source: 'cluster' });
+    expect(await resolveIssuer({ cluster, issuer: clusterIssuer, at }, port, sb.subscriptionId)).toMatchObject({ issuer: clusterIssuer, source: 'cluster+mapping' });
+  });
+
+  it('a mapping issuer without the trailing slash: says only the slash differs, and which one to write', async () => {
+    const { sb, port, cluster } = await start();
+    const clusterIssuer = sb.issuers['aks-stg']!.url;
+    const written = clusterIssuer.replace(/\/$/, '');
+    const r = await resolveIssuer({ cluster, issuer: written, at }, port, sb.subscriptionId);
+    expect(r.issuer).toBeUndefined();
+    expect(r.checks).toHaveLength(1);
+    expect(r.checks[0]).toMatchObject({ name: 'issuer', ok: false, severity: 'error', at });
+    expect(r.checks[0]!.detail).toBe(`The mapping's issuer '${written}' and the cluster's '${clusterIssuer}' differ only by the trailing slash; tokens carry the cluster's byte for byte.`);
+    expect(r.checks[0]!.fix).toBe(`Write issuer: ${clusterIssuer} (or drop issuer: and let it be read from the cluster).`);
+  });
+
+  it('a mapping issuer of another cluster: a mismatch error naming both', async () => {
+    const { sb, port, cluster } = await start();
+    const clusterIssuer = sb.issuers['aks-stg']!.url;
+    const otherIssuer = sb.issuers['aks-other']!.url;
+    expect(otherIssuer).not.toBe(clusterIssuer);
+    const r = await resolveIssuer({ cluster, issuer: otherIssuer, at }, port, sb.subscriptionId);
+    expect(r.issuer).toBeUndefined();
+    expect(r.checks).toHaveLength(1);
+    expect(r.checks[0]).toMatchObject({ name: 'issuer', ok: false, severity: 'error', at });
+    expect(r.checks[0]!.detail).toContain(`The mapping's issuer '${otherIssuer}' is not the cluster's '${clusterIssuer}'`);
+    expect(r.checks[0]!.detail).not.toContain('trailing slash');
+    expect(r.checks[0]!.fix).toBe(`Write issuer: ${clusterIssuer}, or point cluster: at the cluster that serves '${otherIssuer}'.`);
   });
 });

@@ -4,19 +4,28 @@ import { AzureCallError, CONCURRENT_FIC_WRITES } from '../../src/azure/errors.ts
 import { planFederatedCredentials } from '../../src/azure/plan.ts';
 import { resolveIdentities } from '../../src/azure/resolve.ts';
 import { isChange, type FicChange } from '../../src/plan/types.ts';
-import { FakePort } from './fake-port.ts';
+import { FakePort, maxConcurrent, overlap, type FakeCall } from './fake-port.ts';
 import { ISSUER, TENANT, binding, fic, identity, sa } from './fixtures.ts';
 
 const fast = { baseDelayMs: 1, maxDelayMs: 5 };
 
+/** `identities` identities with `perIdentity` bindings each; binding k of the list sits at mapping line 10 + 7k. */
 function world(identities: number, perIdentity: number) {
   const port = new FakePort();
   const bindings = [];
   for (let i = 0; i < identities; i++) {
     port.addIdentity(identity(`id-${i}`));
-    for (let j = 0; j < perIdentity; j++) bindings.push(binding({ ns: `ns-${i}`, sa: `sa-${j}`, identity: `id-${i}` }));
+    for (let j = 0; j < perIdentity; j++) bindings.push(binding({ ns: `ns-${i}`, sa: `sa-${j}`, identity: `id-${i}`, line: 10 + 7 * bindings.length }));
   }
   return { port, bindings };
+}
+
+/** The writes of a run grouped by identity, each group in the order the writes started. */
+function writeChains(port: FakePort): Map<string, FakeCall[]> {
+  const writes = port.calls.filter((c) => c.op === 'put' || c.op === 'delete').sort((a, b) => a.startSeq - b.startSeq);
+  const chains = new Map<string, FakeCall[]>();
+  for (const w of writes) chains.set(w.identity!, [...(chains.get(w.identity!) ?? []), w]);
+  return chains;
 }
 
 const plan = (port: FakePort, bindings: ReturnType<typeof binding>[], prune = false) =>
@@ -36,7 +45,7 @@ describe('plan', () => {
 
   it('reports a missing identity with the mapping line that names it, and plans the others', async () => {
     const { port, bindings } = world(1, 1);
-    const ghost = binding({ ns: 'orders', sa: 'api', identity: 'id-ghost' });
+    const ghost = binding({ ns: 'orders', sa: 'api', identity: 'id-ghost', line: 100 });
     const { changes, checks } = await plan(port, [...bindings, ghost]);
     expect(checks).toHaveLength(1);
     expect(checks[0]).toMatchObject({ name: 'identity', ok: false, severity: 'error', at: ghost.identityAt });
@@ -77,24 +86,54 @@ describe('plan', () => {
 });
 
 describe('apply', () => {
+  // The schedule is read from the order in which the fake's writes started and ended, never
+  // from the wall clock: a loaded CI machine stretches durations, not that order.
   it('writes one identity at a time and identities in parallel, and a second run writes nothing', async () => {
     const { port, bindings } = world(4, 5);
-    port.writeMs = 20;
+    port.writeMs = 5; // each write waits on a timer, so writes that may run together do
     const first = await plan(port, bindings);
-    const t0 = Date.now();
+    port.calls.length = 0;
     const applied = await applyFederatedCredentials(first.changes, port, { concurrency: 4 });
-    const wall = Date.now() - t0;
     expect(applied.every((a) => a.ok && a.attempts === 1)).toBe(true);
     expect(applied).toHaveLength(20);
+
+    const chains = writeChains(port);
+    expect([...chains.keys()].sort()).toEqual(['id-0', 'id-1', 'id-2', 'id-3']);
+    for (const [id, chain] of chains) {
+      // One chain of 5 writes per identity, in the plan's order, each starting after the previous one ended.
+      expect(chain.map((w) => w.name)).toEqual(first.changes.filter((c) => c.identity.name === id).map((c) => c.name));
+      chain.slice(1).forEach((w, i) => expect(w.startSeq, `${id}: write ${i + 2} started before write ${i + 1} ended`).toBeGreaterThan(chain[i]!.endSeq));
+    }
+    // Identities in parallel: the four chains start together, so the run takes about one chain (5 writes), not 20.
+    const heads = [...chains.values()].map((chain) => chain[0]!);
+    for (const a of heads) for (const b of heads) if (a !== b) expect(overlap(a, b), `${a.identity} and ${b.identity} started one after the other`).toBe(true);
+    expect(maxConcurrent(port.calls)).toBe(4);
     expect(port.maxParallelPerIdentity).toBe(1);
     expect(port.maxParallel).toBe(4);
-    expect(wall).toBeLessThan(5 * 20 * 2.5); // ~ one chain of 5 writes, not 20 writes
 
     port.calls.length = 0;
     const second = await plan(port, bindings);
     expect(second.changes.filter(isChange)).toEqual([]);
     expect(await applyFederatedCredentials(second.changes, port, { concurrency: 4 })).toEqual([]);
     expect(port.calls.filter((c) => c.op === 'put' || c.op === 'delete')).toHaveLength(0);
+  });
+
+  it('never runs more than `concurrency` identities at once, and every identity still gets its whole chain', async () => {
+    for (const concurrency of [1, 2, 4]) {
+      const { port, bindings } = world(6, 3);
+      port.writeMs = 1;
+      const { changes } = await plan(port, bindings);
+      port.calls.length = 0;
+      const applied = await applyFederatedCredentials(changes, port, { concurrency });
+      expect(applied.map((a) => a.ok)).toEqual(Array(18).fill(true));
+      expect(maxConcurrent(port.calls), `concurrency ${concurrency}`).toBe(concurrency);
+      const chains = writeChains(port);
+      expect(chains.size).toBe(6);
+      for (const chain of chains.values()) {
+        expect(chain).toHaveLength(3);
+        chain.slice(1).forEach((w, i) => expect(w.startSeq).toBeGreaterThan(chain[i]!.endSeq));
+      }
+    }
   });
 
   it('survives another pipeline writing the same identity (409 concurrent writes)', async () => {
@@ -116,10 +155,15 @@ describe('apply', () => {
     let throttled = 1;
     port.fail = (c) => (c.op === 'put' && throttled-- > 0 ? new AzureCallError('PUT', 'TooManyRequests', 'throttled', { statusCode: 429, retryAfterMs: 120 }) : undefined);
     const { changes } = await plan(port, bindings);
-    const t0 = Date.now();
-    const applied = await applyFederatedCredentials(changes, port, { concurrency: 1, retry: fast });
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(115);
+    // The waits the retry asks for, and how many PUTs had been made when it asked (the wait is recorded, not timed).
+    const waits: { ms: number; putsBefore: number }[] = [];
+    const sleep = async (ms: number) => {
+      waits.push({ ms, putsBefore: port.calls.filter((c) => c.op === 'put').length });
+    };
+    const applied = await applyFederatedCredentials(changes, port, { concurrency: 1, retry: { ...fast, sleep } });
+    expect(waits).toEqual([{ ms: 120, putsBefore: 1 }]); // Retry-After, not the 1–5 ms backoff, between the two PUTs
     expect(applied[0]).toMatchObject({ ok: true, attempts: 2 });
+    expect(port.calls.filter((c) => c.op === 'put')).toHaveLength(2);
   });
 
   it('keeps the error code of a write that still fails, and applies the other identities', async () => {
@@ -134,12 +178,18 @@ describe('apply', () => {
   });
 
   it('does not retry what retrying cannot fix (400, 403)', async () => {
-    const { port, bindings } = world(1, 1);
-    port.fail = (c) => (c.op === 'put' ? new AzureCallError('PUT', 'AuthorizationFailed', 'no', { statusCode: 403 }) : undefined);
-    const { changes } = await plan(port, bindings);
-    const applied = await applyFederatedCredentials(changes, port, { concurrency: 1, retry: fast });
-    expect(applied[0]).toMatchObject({ ok: false, attempts: 1 });
-    expect(applied[0]!.error).toContain('AuthorizationFailed');
+    for (const [statusCode, code] of [
+      [400, 'BadRequest'],
+      [403, 'AuthorizationFailed'],
+    ] as const) {
+      const { port, bindings } = world(1, 1);
+      port.fail = (c) => (c.op === 'put' ? new AzureCallError('PUT', code, 'no', { statusCode }) : undefined);
+      const { changes } = await plan(port, bindings);
+      const applied = await applyFederatedCredentials(changes, port, { concurrency: 1, retry: fast });
+      expect(applied[0], `HTTP ${statusCode}`).toMatchObject({ ok: false, attempts: 1 });
+      expect(applied[0]!.error).toContain(code);
+      expect(port.calls.filter((c) => c.op === 'put'), `HTTP ${statusCode}`).toHaveLength(1);
+    }
   });
 
   it('deletes pruned credentials in the order the plan gives', async () => {

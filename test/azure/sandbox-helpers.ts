@@ -27,8 +27,25 @@ export function trustCa(caPem: string): void {
   tls.setDefaultCACertificates([...systemCas, caPem]);
 }
 
-/** The call log records a status when the server's 'finish' fires, which can trail the client by a tick. */
-export const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 20));
+/**
+ * Polls `condition` until it holds: for states the test cannot await directly (a request
+ * reaching the emulator, the server finishing a response). Condition-based, so a slow
+ * machine only makes it poll longer; the deadline (far above any normal wait) turns a
+ * state that never comes into a failure that says which one.
+ */
+export async function until(condition: () => boolean, what: string, deadlineMs = 30_000): Promise<void> {
+  const giveUp = Date.now() + deadlineMs;
+  while (!condition()) {
+    if (Date.now() > giveUp) throw new Error(`Timed out after ${deadlineMs} ms waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+/**
+ * The call log records a status when the server's 'finish' fires, which can trail the
+ * client's answer: waits until every logged call has one.
+ */
+export const settle = (sb: AzureSandbox): Promise<void> => until(() => sb.log.calls.every((c) => c.status !== 0), 'every logged sandbox call has its status');
 
 export async function startAzureSandbox(scenario: Scenario, arm?: { pageSize?: number; writeHoldMs?: number }): Promise<AzureSandbox> {
   const sb = await startSandboxCore<undefined>({ scenario, ...(arm ? { arm } : {}) });

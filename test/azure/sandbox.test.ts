@@ -3,15 +3,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { applyFederatedCredentials } from '../../src/azure/apply.ts';
 import { AzureLoginError, createAzureCredential } from '../../src/azure/credential.ts';
-import { CONCURRENT_FIC_WRITES } from '../../src/azure/errors.ts';
+import { AzureCallError, CONCURRENT_FIC_WRITES } from '../../src/azure/errors.ts';
 import { resolveIssuer } from '../../src/azure/issuer.ts';
 import { planFederatedCredentials, type FicPlan } from '../../src/azure/plan.ts';
 import { createArmPort, type AzurePort } from '../../src/azure/port.ts';
-import { READ_RETRY } from '../../src/azure/retry.ts';
+import { READ_RETRY, WRITE_RETRY, withRetry } from '../../src/azure/retry.ts';
 import { parseMapping, resolveBindings, selectEnvironment } from '../../src/mapping/index.ts';
-import { isChange, type AppliedChange, type FicChange } from '../../src/plan/types.ts';
+import { isChange, type AppliedChange, type FederatedCredential, type FicChange, type ManagedIdentity } from '../../src/plan/types.ts';
 import type { Scenario } from '../sandbox/scenario.ts';
-import { armCallKind, azureSettings, connect, githubIdToken, settle, startAzureSandbox, type AzureSandbox } from './sandbox-helpers.ts';
+import { armCallKind, azureSettings, connect, githubIdToken, settle, startAzureSandbox, until, type AzureSandbox } from './sandbox-helpers.ts';
 
 const SUB = '00000000-0000-0000-0000-000000000000';
 const TENANT = '72f988bf-0000-0000-0000-000000000000';
@@ -57,8 +57,9 @@ const THREE_BINDINGS = `  - namespace: payments
 
 let sb: AzureSandbox | undefined;
 afterEach(async () => {
-  await sb?.stop();
-  sb = undefined;
+  const running = sb;
+  sb = undefined; // reset even if stopping fails
+  await running?.stop();
 });
 
 interface Run {
@@ -82,6 +83,40 @@ async function planFor(port: AzurePort, text: string, opts: { prune?: boolean } 
     port,
   );
   return { plan, issuer: issuer.issuer!, planWrites: sb!.log.writes('arm').length - before };
+}
+
+/** The other pipeline's credential, and how long its write holds the identity (the window for apply's first PUT to arrive in). */
+const OTHER_FIC: FederatedCredential = { name: 'other-pipeline', issuer: 'https://token.actions.githubusercontent.com', subject: 'repo:contoso/other:ref:refs/heads/main', audiences: ['api://AzureADTokenExchange'] };
+const OTHER_HOLD_MS = 2000;
+
+/**
+ * Starts another pipeline's write of OTHER_FIC on `identity` (held `holdMs` by the emulator,
+ * retried on 409 as that pipeline would) and returns once that write holds the identity's
+ * FIC write lock. Seeing its PUT in the log is not enough (the emulator takes the lock only
+ * after verifying the token), so the proof is a probe: a write on the same identity that
+ * rewrites the identity's first credential as it is, answered 409
+ * ConcurrentFederatedIdentityCredentialsWritesForSingleManagedIdentity. Nothing else writes,
+ * so only the other write can hold the lock then. Should the probe get the lock first (it
+ * changes nothing), the other write is waited out and started again. `done` settles with
+ * the other write's result.
+ */
+async function otherPipelineHolding(other: AzurePort, identity: ManagedIdentity, holdMs: number) {
+  const seeded = sb!.state.identityByName(identity.name)!.fics[0]!;
+  const probe: FederatedCredential = { name: seeded.name, issuer: seeded.issuer, subject: seeded.subject, audiences: [...seeded.audiences] };
+  sb!.arm.setWriteHold(holdMs);
+  for (;;) {
+    const before = ficPuts(OTHER_FIC.name).length;
+    const write = withRetry(`PUT ${OTHER_FIC.name}`, () => other.putFederatedCredential(identity, OTHER_FIC), { ...WRITE_RETRY, baseDelayMs: 50, maxDelayMs: 400, maxAttempts: 30 });
+    // Its PUT reached ARM and is unanswered (in flight).
+    await until(() => ficPuts(OTHER_FIC.name).slice(before).some((c) => c.status === 0), `the other pipeline's PUT is in flight`);
+    const answer = await other.putFederatedCredential(identity, probe).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    if (answer instanceof AzureCallError && answer.statusCode === 409 && answer.code === CONCURRENT_FIC_WRITES) return { done: write }; // wrapped: an async function returning the promise would wait for it
+    if (answer !== undefined) throw answer;
+    await write; // the probe was first: let the other write finish, then start over
+  }
 }
 
 const actions = (changes: FicChange[]) => changes.map((c) => `${c.action} ${c.identity.name}/${c.name}`).sort();
@@ -153,7 +188,7 @@ describe('federated credentials on the sandbox', () => {
     expect(plan.changes[0]!.reason).toContain("'system:serviceaccount:payments:api-old' → 'system:serviceaccount:payments:api'");
     const applied = await applyFederatedCredentials(plan.changes, port, { concurrency: 8 });
     expect(applied[0]).toMatchObject({ ok: true, attempts: 1 });
-    await settle();
+    await settle(sb);
     expect(ficPuts('staging_payments_api').map((c) => c.status)).toEqual([200]); // 200: updated in place, not created
     expect(fics('id-payments')).toEqual(['staging_payments_api system:serviceaccount:payments:api']);
   });
@@ -208,27 +243,44 @@ describe('federated credentials on the sandbox', () => {
   });
 
   it('survives another pipeline writing the same identity at the same time (409)', async () => {
-    sb = await startAzureSandbox(scenario(), { writeHoldMs: 400 });
+    sb = await startAzureSandbox(
+      scenario({ identities: [{ name: 'id-payments', federatedCredentials: [{ name: 'github-deploy', issuer: '{{github-issuer}}', subject: 'repo:contoso/platform:environment:staging' }] }, { name: 'id-orders' }] }),
+    );
     const { port } = connect(sb);
     const { plan } = await planFor(port, mappingText(THREE_BINDINGS));
-
-    // The other pipeline: its own login, one FIC write on id-payments, in flight for 400 ms.
-    const other = createArmPort(createAzureCredential(azureSettings(sb), githubIdToken(sb)), { armEndpoint: sb.urls.arm });
     const payments = plan.changes.find((c) => c.identity.name === 'id-payments')!.identity;
-    const otherWrite = other.putFederatedCredential(payments, { name: 'other-pipeline', issuer: 'https://token.actions.githubusercontent.com', subject: 'repo:contoso/other:ref:refs/heads/main', audiences: ['api://AzureADTokenExchange'] });
-    while (!ficPuts('other-pipeline').length) await new Promise((r) => setTimeout(r, 5));
+
+    // The other pipeline (its own login) holds id-payments' write lock when apply starts.
+    const other = createArmPort(createAzureCredential(azureSettings(sb), githubIdToken(sb)), { armEndpoint: sb.urls.arm });
+    const { done: otherWrite } = await otherPipelineHolding(other, payments, OTHER_HOLD_MS);
+    // apply's own writes hold nothing: its chain on id-payments then meets no lock but the other pipeline's.
+    sb.arm.setWriteHold(0);
 
     const log: string[] = [];
-    const applied = await applyFederatedCredentials(plan.changes, port, { concurrency: 8, retry: fast, log: (m) => log.push(m) });
-    await otherWrite;
-    await settle();
+    // Enough retries to outlast the other write's hold (≥ 25 + 50 + 100 + 17 × 200 ms of backoff).
+    const applied = await applyFederatedCredentials(plan.changes, port, { concurrency: 8, retry: { ...fast, maxDelayMs: 400, maxAttempts: 20 }, log: (m) => log.push(m) });
+    const otherResult = await otherWrite;
+    await settle(sb);
+
+    expect(otherResult).not.toHaveProperty('error'); // the other pipeline's write went through too
     expect(applied.every((a) => a.ok)).toBe(true);
-    const conflicted = applied.filter((a) => a.attempts > 1);
-    expect(conflicted.length).toBeGreaterThan(0);
-    expect(conflicted.every((a) => (a.change as FicChange).identity.name === 'id-payments')).toBe(true);
-    expect(ficPuts().some((c) => c.status === 409)).toBe(true);
-    expect(log.some((l) => l.includes(CONCURRENT_FIC_WRITES))).toBe(true);
-    expect(fics('id-payments')).toHaveLength(3);
+    const byName = Object.fromEntries(applied.map((a) => [(a.change as FicChange).name, a]));
+    // apply's first write on id-payments met the held lock: 409s, retried, then created.
+    expect(byName.staging_payments_api!.attempts, "apply's first PUT reached ARM after the other write's hold ended").toBeGreaterThan(1);
+    const statuses = ficPuts('staging_payments_api').map((c) => c.status);
+    expect(statuses.slice(0, -1)).toEqual(Array(statuses.length - 1).fill(409));
+    expect(statuses.at(-1)).toBe(201);
+    const conflicts = log.filter((l) => l.startsWith(`federated credential 'staging_payments_api' on identity 'id-payments': ${CONCURRENT_FIC_WRITES} (HTTP 409), retrying`));
+    expect(conflicts).toHaveLength(byName.staging_payments_api!.attempts - 1);
+    // The rest of id-payments' chain ran after the lock was free; id-orders never shared it.
+    expect(byName.staging_payments_worker).toMatchObject({ ok: true, attempts: 1 });
+    expect(byName.staging_orders_api).toMatchObject({ ok: true, attempts: 1 });
+    expect(fics('id-payments')).toEqual([
+      'github-deploy repo:contoso/platform:environment:staging',
+      `${OTHER_FIC.name} ${OTHER_FIC.subject}`,
+      'staging_payments_api system:serviceaccount:payments:api',
+      'staging_payments_worker system:serviceaccount:payments:worker',
+    ]);
   });
 
   it('waits out a 429 for its Retry-After, retried once (not again by the SDK)', async () => {
@@ -236,12 +288,16 @@ describe('federated credentials on the sandbox', () => {
     const { port } = connect(sb);
     const { plan } = await planFor(port, mappingText(THREE_BINDINGS.split('\n').slice(0, 3).join('\n')));
     sb.faults.inject({ service: 'arm', method: 'PUT', pathIncludes: '/federatedIdentityCredentials/', status: 429, retryAfterSeconds: 1, times: 1 });
-    const applied = await applyFederatedCredentials(plan.changes, port, { concurrency: 8, retry: fast });
+    // The waits the retry asks for, and how many PUTs ARM had seen then: recorded, not timed.
+    const waits: { ms: number; putsBefore: number }[] = [];
+    const sleep = async (ms: number) => {
+      waits.push({ ms, putsBefore: ficPuts('staging_payments_api').length });
+    };
+    const applied = await applyFederatedCredentials(plan.changes, port, { concurrency: 8, retry: { ...fast, sleep } });
     expect(applied).toMatchObject([{ ok: true, attempts: 2 }]);
-    await settle();
-    const puts = ficPuts('staging_payments_api');
-    expect(puts.map((c) => c.status)).toEqual([429, 201]);
-    expect(puts[1]!.start - puts[0]!.end).toBeGreaterThanOrEqual(950);
+    expect(waits).toEqual([{ ms: 1000, putsBefore: 1 }]); // Retry-After: 1, not the 25–400 ms backoff, between the two PUTs
+    await settle(sb);
+    expect(ficPuts('staging_payments_api').map((c) => c.status)).toEqual([429, 201]); // no second retry layer (the SDK's)
   });
 
   it('survives transient 5xx with backoff, and reports a write that keeps failing with its code while the other identity is applied', async () => {
@@ -296,7 +352,7 @@ describe('federated credentials on the sandbox', () => {
     const b = await planFor(port, repoB, { prune: true });
     sb.log.reset();
     expect((await applyFederatedCredentials(b.plan.changes, port, { concurrency: 8 })).map((r) => r.ok)).toEqual([true]);
-    await settle();
+    await settle(sb);
     expect(ficPuts('staging_payments_api')).toEqual([]);
     expect(sb.log.of('arm').filter((c) => c.method === 'DELETE')).toEqual([]);
     const after = sb.state.identityByName('id-payments')!.fics;

@@ -8,11 +8,16 @@ export function identityId(name: string, rg = 'rg-identities'): string {
   return `/subscriptions/${SUB}/resourceGroups/${rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${name}`;
 }
 
-let line = 10;
+/** The mapping line of a binding's list item when a test does not say (identity: is 2 lines below). */
+export const DEFAULT_LINE = 10;
 
-export function binding(namespace: string, serviceAccount: string, identity: string, extra: Partial<ResolvedBinding> = {}): ResolvedBinding {
-  const at = { file: '.github/workload-identity.yaml', line: line, column: 5 };
-  line += 7;
+/**
+ * A resolved binding. Its mapping position is `line` (the list item; `identity:` two lines
+ * below), DEFAULT_LINE unless given: a test that tells bindings apart by position gives each
+ * its own line, so positions never depend on how many bindings other tests built before.
+ */
+export function binding(namespace: string, serviceAccount: string, identity: string, extra: Partial<ResolvedBinding> = {}, line = DEFAULT_LINE): ResolvedBinding {
+  const at = { file: '.github/workload-identity.yaml', line, column: 5 };
   return {
     environment: 'staging',
     namespace,

@@ -23,8 +23,8 @@ let loaded: LoadedKubeConfig;
 let port: KubePort;
 let core: CoreV1Api;
 
-const payments = binding('payments', 'payments-api', 'id-payments', { tokenExpiration: 3600, annotations: { 'contoso.com/team': 'payments' } });
-const orders = binding('orders', 'orders-worker', 'id-orders');
+const payments = binding('payments', 'payments-api', 'id-payments', { tokenExpiration: 3600, annotations: { 'contoso.com/team': 'payments' } }, 10);
+const orders = binding('orders', 'orders-worker', 'id-orders', {}, 17);
 const clientIds = new Map([
   [identityKey(payments.identity.resourceId), CLIENT_PAYMENTS],
   [identityKey(orders.identity.resourceId), CLIENT_ORDERS],
@@ -62,19 +62,28 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  loaded?.cleanup();
-  await sb?.stop();
+  try {
+    loaded?.cleanup();
+  } finally {
+    await sb?.stop(); // removes the work directory (the kubeconfig file lives there too)
+  }
 });
 
+/** The namespaces the tests write to; each test starts with them fresh. */
+const TEST_NAMESPACES = ['payments', 'orders', 'ghost'];
+
+// One cluster for the file, so each test starts from the same state whatever ran before it
+// (or was skipped, or failed half-way): its namespaces emptied and recreated (ServiceAccounts,
+// pods, anything a test seeded; the namespace's labels), RBAC and the webhook as at start.
 beforeEach(() => {
   sb.kube.clearRbac();
   sb.kube.setWebhook(true);
-  for (const ns of ['payments', 'orders']) {
-    for (const sa of ['payments-api', 'orders-worker']) {
-      if (sb.kube.store.get('serviceaccounts', ns, sa)) sb.kube.store.remove('serviceaccounts', ns, sa);
-    }
+  for (const ns of TEST_NAMESPACES) {
+    for (const { resource, object } of sb.kube.store.namespacedContents(ns)) sb.kube.store.remove(resource, ns, object.metadata.name!);
+    if (sb.kube.store.get('namespaces', undefined, ns)) sb.kube.store.remove('namespaces', undefined, ns);
   }
-  sb.kube.seed(namespaces('payments', 'orders'));
+  sb.kube.seed(namespaces('payments', 'orders')); // 'ghost' stays missing; seeding fills each namespace as the controllers do (default ServiceAccount, kube-root-ca.crt)
+  expect(sb.kube.store.list('pods').filter((p) => TEST_NAMESPACES.includes(p.metadata.namespace!))).toEqual([]);
   sb.log.reset();
 });
 
@@ -406,7 +415,7 @@ describe('preflight on the sandbox cluster', () => {
   });
 
   it('a missing namespace is an error at the mapping line of its binding', async () => {
-    const ghost = binding('ghost', 'ghost-api', 'id-ghost');
+    const ghost = binding('ghost', 'ghost-api', 'id-ghost', {}, 24);
     const checks = await preflight({ bindings: [payments, ghost], issuer: sb.issuerUrl, mode: 'plan', verify: true }, port);
     const ns = byName(checks, 'namespace').filter((c) => !c.ok);
     expect(ns).toHaveLength(1);

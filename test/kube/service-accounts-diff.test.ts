@@ -183,11 +183,11 @@ describe('ServiceAccount diff', () => {
   });
 
   it('one ServiceAccount bound twice with different identities is an error; twice the same is one change', () => {
-    const a = binding('payments', 'api', 'id');
-    const twin = { ...binding('payments', 'api', 'id'), environment: 'production' };
+    const a = binding('payments', 'api', 'id', {}, 10);
+    const twin = { ...binding('payments', 'api', 'id', {}, 17), environment: 'production' };
     expect(diff([a, twin]).changes).toHaveLength(1);
     expect(diff([a, twin]).checks).toEqual([]);
-    const other = { ...binding('payments', 'api', 'id-other'), environment: 'production' };
+    const other = { ...binding('payments', 'api', 'id-other', {}, 24), environment: 'production' };
     const res = diffServiceAccounts({
       bindings: [a, other],
       clientIdFor: (b) => (b.identity.name === 'id' ? CLIENT_A : CLIENT_B),
