@@ -1,11 +1,10 @@
 // What a user sees when things go wrong, through dist/index.js on the sandbox: clear
 // messages, no stack traces, nothing half-done.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../sandbox/index.ts';
-import { runAction } from './run-action.ts';
+import { removeWorkspaces, runAction, workspaceWith as workspace } from './run-action.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const EXAMPLE = readFileSync(resolve(ROOT, 'examples/workload-identity.yaml'), 'utf8');
@@ -15,23 +14,14 @@ let sb: Sandbox;
 beforeAll(async () => {
   sb = await startSandbox({ scenario: resolve(ROOT, 'test/sandbox/scenarios/demo.yaml') });
 });
-const workspaces: string[] = [];
 afterAll(async () => {
   await sb?.stop();
-  workspaces.forEach((ws) => rmSync(ws, { recursive: true, force: true }));
+  removeWorkspaces();
 });
 beforeEach(() => {
   sb.faults.clear();
   sb.log.reset();
 });
-
-function workspace(mapping: string): string {
-  const ws = mkdtempSync(join(tmpdir(), 'wi-ws-'));
-  workspaces.push(ws);
-  mkdirSync(join(ws, '.github'));
-  writeFileSync(join(ws, '.github/workload-identity.yaml'), mapping);
-  return ws;
-}
 
 const run = (inputs: Record<string, string>, ws = workspace(EXAMPLE), env: Record<string, string> = {}) =>
   runAction({ workspace: ws, env: { ...sb.env, ...env }, inputs: { mode: 'plan', environment: 'staging', verify: 'false', ...inputs } });

@@ -2,7 +2,7 @@
 // INPUT_* variables (dashes kept, as the runner sets them), GITHUB_OUTPUT/GITHUB_STEP_SUMMARY
 // files and a workspace. What it asserts on is what a user would see in the job.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -48,6 +48,21 @@ function parseAnnotations(stdout: string): ActionRun['annotations'] {
     found.push({ level: m[1]!, props, message: m[3]!.replaceAll('%0A', '\n').replaceAll('%25', '%') });
   }
   return found;
+}
+
+const workspaces: string[] = [];
+
+/** A workspace holding `.github/workload-identity.yaml`; removed by removeWorkspaces(). */
+export function workspaceWith(mapping: string): string {
+  const ws = mkdtempSync(join(tmpdir(), 'wi-ws-'));
+  workspaces.push(ws);
+  mkdirSync(join(ws, '.github'));
+  writeFileSync(join(ws, '.github/workload-identity.yaml'), mapping);
+  return ws;
+}
+
+export function removeWorkspaces(): void {
+  for (const ws of workspaces.splice(0)) rmSync(ws, { recursive: true, force: true });
 }
 
 export interface RunOptions {

@@ -1,22 +1,12 @@
 // `mode: validate` through the built dist/index.js, as a workflow step would run it.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runAction } from './run-action.ts';
+import { removeWorkspaces, runAction, workspaceWith } from './run-action.ts';
 
 const EXAMPLE = resolve(import.meta.dirname, '../../examples/workload-identity.yaml');
 
-const workspaces: string[] = [];
-afterAll(() => workspaces.forEach((ws) => rmSync(ws, { recursive: true, force: true })));
-
-function workspaceWith(mapping: string): string {
-  const ws = mkdtempSync(join(tmpdir(), 'wi-ws-'));
-  workspaces.push(ws);
-  mkdirSync(join(ws, '.github'));
-  writeFileSync(join(ws, '.github/workload-identity.yaml'), mapping);
-  return ws;
-}
+afterAll(removeWorkspaces);
 
 describe('mode: validate (dist/index.js)', () => {
   it('a valid mapping exits 0 with a summary listing the bindings per environment', async () => {

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createArm, type ArmEmulator, type ArmOptions } from './arm.ts';
 import { createClusterIssuer, issuerWithKey, type ClusterIssuer } from './cluster-issuer.ts';
+import type { KubeOptions } from './kube/index.ts';
 import type { SandboxContext, SandboxUrls } from './context.ts';
 import { createEntra, createEntraSigner, type EntraEmulator, type MismatchStyle } from './entra.ts';
 import { createGithub, GITHUB_SERVER_URL, type GithubEmulator } from './github.ts';
@@ -42,15 +43,8 @@ export interface KubeLike {
   stop(): Promise<void>;
 }
 
-export interface KubeOptionsLike {
-  clusterIssuer: ClusterIssuer;
-  webhook?: boolean;
-  images?: string[];
-  unschedulable?: boolean;
-  webhookNamespace?: 'kube-system' | 'azure-workload-identity-system';
-  authorityHost: string;
-  tenantId: string;
-}
+/** What the sandbox hands a Kubernetes emulator: the real one's options (type only, no import at run time). */
+export type KubeOptionsLike = KubeOptions;
 
 export type KubeFactory<K extends KubeLike> = (ctx: SandboxContext, options: KubeOptionsLike) => K | Promise<K>;
 
