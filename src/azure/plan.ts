@@ -17,6 +17,12 @@ export interface FicPlanInput {
   environment: string;
   prune: boolean;
   concurrency: number;
+  /**
+   * With prune: bindings of every other environment. Identities only they name are listed
+   * too, so that this issuer's leftovers on them are pruned (a binding moved to another
+   * identity). Their resolution problems are theirs to report, not this plan's.
+   */
+  elsewhere?: ResolvedBinding[];
 }
 
 export interface FicPlan {
@@ -55,6 +61,11 @@ function listFailed(identity: ManagedIdentity, err: AzureCallError, at: SourcePo
 export async function planFederatedCredentials(input: FicPlanInput, port: AzurePort): Promise<FicPlan> {
   const own = input.bindings.filter((b) => b.environment === input.environment);
   const { identities, checks } = await resolveIdentities(own, port, { concurrency: input.concurrency });
+  const ownKeys = new Set(input.bindings.map((b) => identityKey(b.identity.resourceId)));
+  const foreign = input.prune ? (input.elsewhere ?? []).filter((b) => b.identity.resourceId && !ownKeys.has(identityKey(b.identity.resourceId))) : [];
+  const pruneOnly = foreign.length ? [...(await resolveIdentities(foreign, port, { concurrency: input.concurrency })).identities] : [];
+  for (const [key, identity] of pruneOnly) identities.set(key, identity);
+  const pruneOnlyKeys = new Set(pruneOnly.map(([key]) => key));
 
   const limit = pLimit(Math.max(1, input.concurrency));
   const observed = new Map<string, FederatedCredential[]>();
@@ -68,7 +79,9 @@ export async function planFederatedCredentials(input: FicPlanInput, port: AzureP
           // Any ARM answer (the port already retried what is worth retrying) fails this
           // identity only: its bindings get no changes, the others are still planned.
           if (!(err instanceof AzureCallError)) throw err;
-          return listFailed(identity, err, own.find((b) => identityKey(b.identity.resourceId) === key)?.identityAt);
+          const check = listFailed(identity, err, own.find((b) => identityKey(b.identity.resourceId) === key)?.identityAt);
+          // Only pruning was at stake on an identity other environments name: warn, don't block.
+          return pruneOnlyKeys.has(key) ? { ...check, severity: 'warning' } : check;
         }
       }),
     ),
@@ -83,6 +96,7 @@ export async function planFederatedCredentials(input: FicPlanInput, port: AzureP
     identities,
     observed,
     prune: input.prune,
+    pruneOnly: [...pruneOnlyKeys],
   });
   return { changes: diff.changes, checks: [...checks, ...diff.checks], identities };
 }

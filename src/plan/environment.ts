@@ -78,6 +78,11 @@ function sharedServiceAccountConflicts(own: ResolvedBinding[], neighbours: Resol
   });
 }
 
+const otherEnvironments = (input: PlanInput): ResolvedBinding[] =>
+  input.mapping.environments
+    .filter((e) => e.name !== input.environment)
+    .flatMap((e) => resolveBindings(input.mapping, e.name, { subscriptionId: input.subscriptionId }));
+
 export async function planEnvironment(input: PlanInput, ports: Ports): Promise<Plan> {
   const bindings = resolveBindings(input.mapping, input.environment, { subscriptionId: input.subscriptionId });
   const source = issuerSource(input.mapping, input.environment);
@@ -95,6 +100,7 @@ export async function planEnvironment(input: PlanInput, ports: Ports): Promise<P
         environment: input.environment,
         prune: input.prune,
         concurrency: input.concurrency,
+        ...(input.prune ? { elsewhere: otherEnvironments(input) } : {}),
       },
       ports.azure,
     ),

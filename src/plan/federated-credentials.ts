@@ -27,6 +27,12 @@ export interface FicDiffInput {
    * protect their FICs from prune.
    */
   bindings: ResolvedBinding[];
+  /**
+   * With prune: identities (by identityKey) no binding of this issuer names any more but
+   * another environment of the mapping still does. Their FICs on this issuer are leftovers
+   * (a binding moved to another identity) and are pruned like any other.
+   */
+  pruneOnly?: string[];
   /** Resolved identities by identityKey(resourceId); bindings whose identity is absent are skipped. */
   identities: Map<string, ManagedIdentity>;
   /** FICs observed per identity, by identityKey(resourceId). */
@@ -291,6 +297,12 @@ export function diffFederatedCredentials(input: FicDiffInput): FicDiff {
     const observed = input.observed.get(key);
     if (!identity || !observed) continue; // reported by resolve/plan
     changes.push(...diffIdentity(identity, bindings, observed, input, checks));
+  }
+  for (const key of input.prune ? (input.pruneOnly ?? []) : []) {
+    const identity = input.identities.get(key);
+    const observed = input.observed.get(key);
+    if (!identity || !observed || byIdentity.has(key)) continue;
+    changes.push(...diffIdentity(identity, [], observed, input, checks));
   }
   return { changes, checks };
 }
