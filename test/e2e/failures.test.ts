@@ -55,6 +55,14 @@ describe('failures a user can act on (dist/index.js on the sandbox)', () => {
     expect(apply.stdout).not.toMatch(STACK);
   });
 
+  it('fail-on-changes fails a plan with pending changes (scheduled drift detection), writing nothing', async () => {
+    const plan = await run({ 'fail-on-changes': 'true' });
+    expect(plan.code).toBe(1);
+    expect(plan.stdout).toMatch(/::error::\d+ change\(s\) pending and fail-on-changes is set/);
+    expect(Number(plan.outputs.changes)).toBeGreaterThan(0);
+    expect(sb.log.writes('arm')).toEqual([]);
+  });
+
   it('a missing kubeconfig is explained without a stack trace', async () => {
     const plan = await run({}, workspace(EXAMPLE), { KUBECONFIG: '/nonexistent/kubeconfig' });
     expect(plan.code).toBe(1);
