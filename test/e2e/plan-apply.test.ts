@@ -71,6 +71,15 @@ describe('plan → apply → plan (dist/index.js on the sandbox)', () => {
     expect(sa.metadata.labels['app.kubernetes.io/managed-by']).toBe('Helm');
   });
 
+  it('no token reaches the log: every JWT printed is only ever handed to ::add-mask::', async () => {
+    const apply = await run('apply');
+    const jwt = /eyJ[\w-]{10,}\.[\w-]{10,}\.[\w-]{10,}/;
+    const leaks = apply.stdout.split('\n').filter((l) => jwt.test(l) && !l.startsWith('::add-mask::'));
+    expect(leaks).toEqual([]);
+    expect(apply.stdout).toContain(`::add-mask::${sb.env['INPUT_GITHUB-TOKEN']}`);
+    expect(apply.stderr).not.toMatch(jwt);
+  });
+
   it('a second plan shows no changes and a second apply writes nothing', async () => {
     const plan = await run('plan', { 'fail-on-changes': 'true' });
     expect(plan.code, plan.stdout).toBe(0);
