@@ -3,6 +3,7 @@
 import type { ResolvedBinding } from '../mapping/types.ts';
 import type { FicChange, PreflightCheck, ServiceAccountChange } from '../plan/types.ts';
 import { isChange } from '../plan/types.ts';
+import { describeTarget } from '../result.ts';
 import type { RunReport } from './model.ts';
 
 const code = (s: string) => '`' + s.replaceAll('`', "'") + '`';
@@ -90,8 +91,7 @@ export function renderMarkdown(report: RunReport): string {
     const failed = report.applied.filter((a) => !a.ok);
     out.push(`#### Applied: ${report.applied.length - failed.length} ok, ${failed.length} failed`, '');
     for (const a of failed) {
-      const target = a.change.kind === 'federated-credential' ? `${a.change.identity.name}/${a.change.name}` : `${a.change.namespace}/${a.change.name}`;
-      out.push(`- ❌ ${code(target)} (${a.change.action}, ${a.attempts} attempt(s)): ${cell(a.error ?? 'failed')}`);
+      out.push(`- ❌ ${code(describeTarget(a.change))} (${a.change.action}, ${a.attempts} attempt(s)): ${cell(a.error ?? 'failed')}`);
     }
     if (failed.length) out.push('');
   }
