@@ -15,13 +15,10 @@ async function step(title: string, inputs: Record<string, string>): Promise<numb
   console.log(`\n\x1b[1m━━━ ${title} ━━━\x1b[0m`);
   sb.log.reset();
   const run = await runAction({ workspace: root, env: sb.env, inputs: { 'mapping-file': mapping, environment: 'staging', ...inputs } });
-  // The log repeats the summary; show only what the summary does not say.
-  const summaryLines = new Set(run.summary.split('\n'));
-  const log = run.stdout.split('\n').filter((l) => l.trim() && !hidden.test(l) && !summaryLines.has(l));
+  const log = run.stdout.split('\n').filter((l) => l.trim() && !hidden.test(l));
   console.log(log.map((l) => `  │ ${l}`).join('\n'));
-  console.log('\n  job summary:\n' + run.summary.split('\n').map((l) => `  ${l}`).join('\n'));
   const writes = sb.log.writes().filter((c) => c.service === 'arm' || (c.service === 'kube' && !c.path.includes('selfsubjectaccessreviews') && !c.path.includes('dryRun=All')));
-  console.log(`  exit code ${run.code}; outputs: changes=${run.outputs.changes ?? ''}; writes to Azure and the cluster: ${writes.length}`);
+  console.log(`  exit code ${run.code}; outputs: changes=${run.outputs.changes ?? ''}; job summary: ${run.summary.length} characters of markdown; writes to Azure and the cluster: ${writes.length}`);
   for (const w of writes) console.log(`    ${w.service} ${w.method} ${decodeURIComponent(w.path.split('?')[0]!)} → ${w.status}`);
   return run.code;
 }

@@ -23,8 +23,24 @@ function handleSignals(): void {
   }
 }
 
+/**
+ * Each ARM client asks for an assertion when it first needs a token; GitHub's OIDC token
+ * is valid for minutes, so one per audience serves the whole run (fewer calls, one mask).
+ */
+function oneIdTokenPerAudience(): (audience: string) => Promise<string> {
+  const tokens = new Map<string, { value: Promise<string>; at: number }>();
+  return (audience) => {
+    const cached = tokens.get(audience);
+    if (cached && Date.now() - cached.at < 4 * 60_000) return cached.value;
+    const value = core.getIDToken(audience);
+    tokens.set(audience, { value, at: Date.now() });
+    value.catch(() => tokens.delete(audience));
+    return value;
+  };
+}
+
 function connect(settings: Settings): Ports {
-  const credential = createAzureCredential(settings.azure, (audience) => core.getIDToken(audience));
+  const credential = createAzureCredential(settings.azure, oneIdTokenPerAudience());
   // The kubeconfig input may hold a token or a client key: mask them before anything can log them.
   for (const secret of kubeconfigSecrets(settings.kubeconfig)) core.setSecret(secret);
   const kube = loadKubeConfig(settings);

@@ -135,5 +135,5 @@ async function planAndApply(run: RunEnvironment, mapping: Mapping, report: RunRe
   report.applied = await applyPlan(plan, ports, { concurrency: settings.concurrency, log: run.log });
   const failed = report.applied.filter((a) => !a.ok);
   if (failed.length) report.failures.push(`${failed.length} of ${report.applied.length} write(s) failed; the others were applied`);
-  if (settings.verify) report.notes.push('Verification pods are not part of this version yet: set verify: false to silence this note.');
+  if (settings.verify) report.notes.push('Not verified: verification pods are not part of this version yet, so nothing proved that a pod can exchange its token. (verify: false states that you know.)');
 }

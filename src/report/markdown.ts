@@ -84,8 +84,12 @@ export function renderMarkdown(report: RunReport): string {
     const sas = plan.serviceAccounts.filter(isChange);
     const quiet = plan.federatedCredentials.length - fics.length + plan.serviceAccounts.length - sas.length;
     out.push(`#### Changes: ${fics.length + sas.length}` + (quiet ? ` (${quiet} already right)` : ''), '');
-    out.push(...ficRows(plan.federatedCredentials.filter((c) => c.action !== 'unchanged')));
+    out.push(...ficRows(fics));
     out.push(...saRows(sas));
+    const adopted = plan.federatedCredentials.filter((c) => c.action === 'adopt');
+    if (adopted.length) {
+      out.push(`Adopted as they are (same issuer, subject and audience under another name, e.g. made with az CLI): ${adopted.map((c) => `${code(c.name)} on ${code(c.identity.name)}`).join(', ')}`, '');
+    }
   }
   if (report.applied?.length) {
     const failed = report.applied.filter((a) => !a.ok);

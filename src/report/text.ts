@@ -12,16 +12,24 @@ export function renderText(report: RunReport): string[] {
     lines.push(`  issuer: ${plan.issuer || '(unknown)'}`);
     for (const c of plan.preflight.filter((c) => !c.ok || c.severity !== 'info')) {
       const mark = c.ok ? 'ok' : c.severity === 'error' ? 'ERROR' : 'warning';
-      const at = c.at ? ` (${c.at.file}:${c.at.line})` : '';
+      const where = c.at ? `${c.at.file}:${c.at.line}` : '';
+      const at = where && !c.detail.includes(where) ? ` (${where})` : '';
       lines.push(`  preflight ${mark} ${c.name}: ${c.detail}${at}`);
     }
     const all = [...plan.federatedCredentials, ...plan.serviceAccounts];
     const changes = all.filter(isChange);
     lines.push(`  ${changes.length} change(s), ${all.length - changes.length} already right`);
-    for (const c of all.filter((c) => c.action !== 'unchanged')) lines.push(`    ${c.action.padEnd(9)} ${c.kind} ${describeTarget(c)}: ${c.reason}`);
+    for (const c of changes) lines.push(`    ${c.action.padEnd(9)} ${c.kind} ${describeTarget(c)}: ${c.reason}`);
+    const adopted = plan.federatedCredentials.filter((c) => c.action === 'adopt');
+    if (adopted.length) lines.push(`  adopted as they are: ${adopted.map(describeTarget).join(', ')}`);
   }
-  for (const a of report.applied ?? []) {
-    if (!a.ok) lines.push(`  FAILED ${a.change.action} ${describeTarget(a.change)} after ${a.attempts} attempt(s): ${a.error ?? ''}`);
+  if (report.applied) {
+    const failed = report.applied.filter((a) => !a.ok).length;
+    lines.push(`  applied: ${report.applied.length - failed} ok, ${failed} failed`);
+    for (const a of report.applied) {
+      const what = `${a.change.action} ${a.change.kind} ${describeTarget(a.change)}`;
+      lines.push(a.ok ? `    done      ${what}` : `    FAILED    ${what} after ${a.attempts} attempt(s): ${a.error ?? ''}`);
+    }
   }
   for (const n of report.notes) lines.push(`  note: ${n}`);
   for (const f of report.failures) lines.push(`  failed: ${f}`);
