@@ -46,7 +46,7 @@ describe('plan → apply → plan (dist/index.js on the sandbox)', () => {
       'service-account create payments/payments-api',
       'service-account create reporting/report-generator',
     ]);
-    expect(plan.summary).toContain('🤝 adopt');
+    expect(plan.summary).toContain('Adopted as they are (same issuer, subject and audience under another name, e.g. made with az CLI): `orders-by-hand` on `id-orders`');
     expect(plan.outputs.changes).toBe(String(result.plan.length));
   });
 
