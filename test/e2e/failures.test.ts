@@ -63,6 +63,22 @@ describe('failures a user can act on (dist/index.js on the sandbox)', () => {
     expect(sb.log.writes('arm')).toEqual([]);
   });
 
+  it('a login identity without a federated credential for this workflow says which one to add', async () => {
+    const app = sb.loginApp;
+    const saved = app.fics;
+    app.fics = [];
+    try {
+      const plan = await run({});
+      expect(plan.code).toBe(1);
+      const error = plan.stdout.split('\n').find((l) => l.startsWith('::error::'))!;
+      expect(error).toMatch(/Azure login: AADSTS7002\d+/);
+      expect(error).toContain('repo:contoso/platform:environment:staging');
+      expect(plan.stdout).not.toMatch(STACK);
+    } finally {
+      app.fics = saved;
+    }
+  });
+
   it('a missing kubeconfig is explained without a stack trace', async () => {
     const plan = await run({}, workspace(EXAMPLE), { KUBECONFIG: '/nonexistent/kubeconfig' });
     expect(plan.code).toBe(1);
