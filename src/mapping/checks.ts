@@ -1,6 +1,7 @@
-// Semantic checks, run once the file matches the schema: what a schema cannot say (references
-// between environments and bindings, uniqueness, Azure's limits). Each problem says what is
-// wrong, where, and what to write instead.
+// Semantic checks: what a schema cannot say (references between environments and bindings,
+// uniqueness, Azure's limits). Each problem says what is wrong, where, and what to write
+// instead. They run beside the schema problems, on the parts the schema accepted (Trust):
+// a binding the schema refused is left out of the mapping they get.
 import {
   bindingEnvironments,
   identityKey,
@@ -11,6 +12,8 @@ import {
 } from './identity.ts';
 import { isInClusterIssuer } from './issuer.ts';
 import { didYouMean } from './suggest.ts';
+import { TRUST_ALL } from './trust.ts';
+import type { Trust } from './trust.ts';
 import type { BindingSpec, EnvironmentSpec, Mapping, MappingProblem, SourcePosition } from './types.ts';
 
 /** Azure: at most 20 federated identity credentials per user-assigned identity. */
@@ -23,13 +26,31 @@ const OWNED_ANNOTATIONS: Record<string, string> = {
   'azure.workload.identity/service-account-token-expiration': "use the binding's tokenExpiration instead",
 };
 
-export function checkMapping(mapping: Mapping): MappingProblem[] {
+export interface CheckScope {
+  /** What the schema accepted; default: everything. */
+  trust?: Trust;
+  /** The file's index of each entry of mapping.bindings, when bindings were left out; default: their own. */
+  bindingIndices?: readonly number[];
+}
+
+export function checkMapping(mapping: Mapping, scope: CheckScope = {}): MappingProblem[] {
+  const trust = scope.trust ?? TRUST_ALL;
+  const indexOf = (k: number): number => scope.bindingIndices?.[k] ?? k;
+  // Which environments exist: unknown when the schema refused the environments block itself.
+  const environmentsKnown = trust.intact(['environments']);
   return [
-    ...checkEnvironments(mapping),
-    ...mapping.bindings.flatMap((binding, i) => checkBinding(mapping, binding, i)),
-    ...checkDuplicateBindings(mapping),
-    ...checkCredentialLimit(mapping),
+    ...checkEnvironments(mapping, trust),
+    ...mapping.bindings.flatMap((binding, k) => checkBinding(mapping, binding, indexOf(k), trust)),
+    ...(environmentsKnown ? checkDuplicateBindings(mapping, indexOf) : []),
+    ...(environmentsKnown ? checkCredentialLimit(mapping) : []),
   ];
+}
+
+/** "environment 'staging'", "environments 'staging' and 'production'" */
+function environmentList(names: readonly string[]): string {
+  const quoted = names.map((n) => `'${n}'`);
+  if (quoted.length <= 1) return `environment ${quoted.join('')}`;
+  return `environments ${quoted.slice(0, -1).join(', ')} and ${quoted[quoted.length - 1]}`;
 }
 
 /** Why an issuer URL cannot work, or undefined. The URL is never rewritten: tokens carry it byte for byte. */
@@ -53,26 +74,30 @@ function issuerProblem(issuer: string): string | undefined {
   return undefined;
 }
 
-function checkEnvironments(mapping: Mapping): MappingProblem[] {
+function checkEnvironments(mapping: Mapping, trust: Trust): MappingProblem[] {
   const problems: MappingProblem[] = [];
+  // Whether the mapping declares environments decides what the top-level cluster and issuer mean.
+  if (!trust.intact(['environments'])) return problems;
   const declared = mapping.environments.length > 0;
   if (declared && mapping.clusterAt)
     problems.push({ ...mapping.clusterAt, message: "top-level 'cluster' is only for a mapping without environments; move it under each environment's 'cluster'" });
   if (declared && mapping.issuerAt)
     problems.push({ ...mapping.issuerAt, message: "top-level 'issuer' is only for a mapping without environments; move it under each environment's 'issuer'" });
-  if (!declared && mapping.issuer !== undefined) {
+  if (!declared && mapping.issuer !== undefined && trust.clean(['issuer'])) {
     const why = issuerProblem(mapping.issuer);
     if (why) problems.push({ ...(mapping.issuerAt ?? firstLine(mapping)), message: `issuer '${mapping.issuer}' ${why}` });
   }
   const seen = new Map<string, EnvironmentSpec>();
   for (const env of mapping.environments) {
     // GitHub environment names are case-insensitive, and FIC names compare case-insensitively.
-    const other = seen.get(env.name.toLowerCase());
+    const other = trust.intact(['environments', env.name]) ? seen.get(env.name.toLowerCase()) : undefined;
     if (other)
       problems.push({ ...env.at, message: `environment '${env.name}' differs from '${other.name}' (line ${other.at.line}) only in case; GitHub treats them as one environment — rename one` });
-    seen.set(env.name.toLowerCase(), env);
+    if (trust.intact(['environments', env.name])) seen.set(env.name.toLowerCase(), env);
+    // A refused environment (unknown key, wrong shape) has its schema problem; guessing more would repeat it.
+    if (!trust.clean(['environments', env.name])) continue;
     if (!env.cluster && env.issuer === undefined)
-      problems.push({ ...env.at, message: `environment '${env.name}' needs a cluster ({ resourceGroup, name }) or an issuer URL, so the action knows which OIDC issuer the credentials trust` });
+      problems.push({ ...env.at, message: `environment '${env.name}' needs a cluster ({ resourceGroup, name }) or an issuer URL, so the action knows which OIDC issuer the federated credentials trust` });
     if (env.issuer !== undefined) {
       const why = issuerProblem(env.issuer);
       if (why) problems.push({ ...(env.issuerAt ?? env.at), message: `issuer '${env.issuer}' of environment '${env.name}' ${why}` });
@@ -81,11 +106,15 @@ function checkEnvironments(mapping: Mapping): MappingProblem[] {
   return problems;
 }
 
-function checkBinding(mapping: Mapping, binding: BindingSpec, index: number): MappingProblem[] {
+function checkBinding(mapping: Mapping, binding: BindingSpec, index: number, trust: Trust): MappingProblem[] {
   const problems: MappingProblem[] = [];
   const label = `bindings[${index}]`;
   const known = mapping.environments.map((e) => e.name);
-  if (binding.environments && known.length === 0) {
+  // When the schema refused the environments block itself, which names are declared is unknown.
+  const environmentsKnown = trust.intact(['environments']);
+  if (!environmentsKnown) {
+    // nothing to compare the binding's environments with
+  } else if (binding.environments && known.length === 0) {
     problems.push({
       ...(binding.environmentsAt?.[0] ?? binding.at),
       message: `${label} lists environments, but the mapping declares none; remove its 'environments' or declare them under the top-level 'environments'`,
@@ -104,8 +133,12 @@ function checkBinding(mapping: Mapping, binding: BindingSpec, index: number): Ma
   if (id.resourceId !== undefined) {
     if (!parseIdentityResourceId(id.resourceId))
       problems.push({ ...binding.identityAt, message: `identity '${id.resourceId}' is not a user-assigned managed identity resource ID; expected ${RESOURCE_ID_SHAPE}` });
-  } else {
-    const missing = bindingEnvironments(mapping, binding).filter((env) => inheritIdentity(mapping, binding, env).resourceGroup === undefined);
+  } else if (environmentsKnown && trust.clean(['defaults', 'resourceGroup'])) {
+    // Only environments whose defaults.resourceGroup the schema accepted: a refused one (or a
+    // misspelled key beside it) already has its problem.
+    const missing = bindingEnvironments(mapping, binding)
+      .filter((env) => env === undefined || trust.clean(['environments', env.name, 'defaults', 'resourceGroup']))
+      .filter((env) => inheritIdentity(mapping, binding, env).resourceGroup === undefined);
     if (missing.length > 0) problems.push({ ...binding.identityAt, message: missingResourceGroup(id.name, missing) });
   }
 
@@ -120,15 +153,14 @@ function missingResourceGroup(name: string, envs: (EnvironmentSpec | undefined)[
   const fix = `write identity: { name: ${name}, resourceGroup: <group> }`;
   const named = envs.filter((e): e is EnvironmentSpec => e !== undefined);
   if (named.length === 0) return `identity '${name}' has no resource group: ${fix}, or set defaults.resourceGroup`;
-  const list = named.map((e) => `'${e.name}'`).join(', ');
   const envFix = named.map((e) => `environments.${e.name}.defaults.resourceGroup`).join(', ');
-  return `identity '${name}' has no resource group in environment ${list}: ${fix}, or set ${envFix} or defaults.resourceGroup`;
+  return `identity '${name}' has no resource group in ${environmentList(named.map((e) => e.name))}: ${fix}, or set ${envFix} or defaults.resourceGroup`;
 }
 
-function checkDuplicateBindings(mapping: Mapping): MappingProblem[] {
+function checkDuplicateBindings(mapping: Mapping, indexOf: (k: number) => number): MappingProblem[] {
   const problems: MappingProblem[] = [];
   const first = new Map<string, BindingSpec>();
-  mapping.bindings.forEach((binding, i) => {
+  mapping.bindings.forEach((binding, k) => {
     const again: string[] = [];
     let earlier: BindingSpec | undefined;
     for (const env of bindingEnvironments(mapping, binding)) {
@@ -140,10 +172,10 @@ function checkDuplicateBindings(mapping: Mapping): MappingProblem[] {
       } else first.set(key, binding);
     }
     if (!earlier) return;
-    const inEnvs = again[0] === '' ? '' : ` in environment ${again.map((e) => `'${e}'`).join(', ')}`;
+    const inEnvs = again[0] === '' ? '' : ` in ${environmentList(again)}`;
     problems.push({
       ...binding.at,
-      message: `bindings[${i}] binds ${binding.namespace}/${binding.serviceAccount}${inEnvs} again; it is already bound at line ${earlier.at.line} (a ServiceAccount carries one identity per environment) — remove one or narrow its 'environments'`,
+      message: `bindings[${indexOf(k)}] binds ${binding.namespace}/${binding.serviceAccount}${inEnvs} again; it is already bound at line ${earlier.at.line} (a ServiceAccount carries one identity per environment) — remove one or narrow its 'environments'`,
     });
   });
   return problems;

@@ -1,11 +1,12 @@
 // Load the mapping file (DESIGN §4): read, parse YAML with positions, validate against
-// schema/mapping.schema.json, build the typed Mapping, run the semantic checks. Every
-// problem comes back at once, each with file:line:column, and nothing here throws: a user
+// schema/mapping.schema.json, build the typed Mapping, run the semantic checks on what the
+// schema accepted. Every problem comes back at once, each with file:line:column, and nothing here throws: a user
 // with a broken mapping gets sentences, never a stack trace.
 import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { Ajv } from 'ajv';
-import { isScalar, LineCounter, parseDocument, visit } from 'yaml';
-import type { Document, Node, YAMLError } from 'yaml';
+import { LineCounter, parseDocument, visit } from 'yaml';
+import type { Document } from 'yaml';
 // A static import, not a runtime read: ncc bundles it into dist/index.js.
 import schema from '../../schema/mapping.schema.json' with { type: 'json' };
 import { checkMapping } from './checks.ts';
@@ -13,6 +14,9 @@ import { parseIdentityResourceId } from './identity.ts';
 import { createLocator } from './locate.ts';
 import type { Locator } from './locate.ts';
 import { schemaProblems } from './messages.ts';
+import { trustFromSchemaErrors } from './trust.ts';
+import type { Trust } from './trust.ts';
+import { yamlProblems } from './yaml-errors.ts';
 import type { BindingSpec, ClusterRef, Defaults, EnvironmentSpec, IdentityRef, Mapping, MappingProblem } from './types.ts';
 
 export interface LoadResult {
@@ -48,18 +52,18 @@ export async function loadMapping(path: string, label = path): Promise<LoadResul
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    return { problems: [{ file: label, line: 1, column: 1, message: readFailure(label, error) }] };
+    return { problems: [{ file: label, line: 1, column: 1, message: readFailure(label, path, error) }] };
   }
   return parseMapping(text, label);
 }
 
-function readFailure(path: string, error: unknown): string {
+function readFailure(label: string, path: string, error: unknown): string {
   const code = (error as { code?: string }).code;
   if (code === 'ENOENT')
-    return `mapping file ${path} not found (set the mapping-file input, or run mode: discover to write a first one)`;
-  if (code === 'EISDIR') return `mapping file ${path} is a directory, not a file`;
-  if (code === 'EACCES') return `cannot read mapping file ${path}: permission denied`;
-  return `cannot read mapping file ${path}: ${code ?? (error as Error).message}`;
+    return `mapping file ${label} not found (looked for ${resolve(path)}; the mapping-file input is relative to the repository checkout, GITHUB_WORKSPACE)`;
+  if (code === 'EISDIR') return `mapping file ${label} is a directory, not a file`;
+  if (code === 'EACCES') return `cannot read mapping file ${label}: permission denied`;
+  return `cannot read mapping file ${label}: ${code ?? (error as Error).message}`;
 }
 
 /** Validate mapping text as if it had been read from `file` (also used for discover's output). */
@@ -69,10 +73,10 @@ export function parseMapping(text: string, file: string): LoadResult {
   const locate = createLocator(file, doc, lineCounter);
   const fail = (problems: MappingProblem[]): LoadResult => ({ problems: sortProblems(problems) });
   const top = { file, line: 1, column: 1 };
+  const empty = { ...top, message: `mapping file ${file} is empty; start from the example under "The mapping file (version 1)" in the action's README: version: 1 and a bindings list` };
 
-  if (doc.errors.length > 0) return fail(doc.errors.map((e) => yamlProblem(e, doc, text, locate)));
-  if (doc.contents === null)
-    return fail([{ ...top, message: `mapping file ${file} is empty; it should start with 'version: 1' (see examples/workload-identity.yaml)` }]);
+  if (doc.errors.length > 0) return fail(yamlProblems(doc, text, locate));
+  if (doc.contents === null) return fail([empty]);
 
   const aliasProblems = unresolvedAliases(doc, locate);
   if (aliasProblems.length > 0) return fail(aliasProblems);
@@ -86,8 +90,7 @@ export function parseMapping(text: string, file: string): LoadResult {
     return fail([{ ...top, message: `cannot read the YAML of ${file}: ${message}` }]);
   }
 
-  if (raw === null || raw === undefined)
-    return fail([{ ...top, message: `mapping file ${file} is empty; it should start with 'version: 1' (see examples/workload-identity.yaml)` }]);
+  if (raw === null || raw === undefined) return fail([empty]);
   if (typeof raw !== 'object' || Array.isArray(raw))
     return fail([{ ...locate.at([]), message: `mapping file ${file} must be a YAML mapping (key: value) starting with 'version: 1', not ${Array.isArray(raw) ? 'a list' : `a single value`}` }]);
 
@@ -103,57 +106,19 @@ export function parseMapping(text: string, file: string): LoadResult {
   }
 
   const validate = validateSchema();
-  if (!validate(raw)) {
-    const errors = (validate.errors ?? []).filter((e) => !(e.keyword === 'required' && e.params.missingProperty === 'version'));
-    problems.push(...schemaProblems(errors, locate));
-  }
-  // Semantic checks assume the shape the schema guarantees, so they wait for a clean schema.
-  if (problems.length > 0) return fail(problems);
-
-  const mapping = toMapping(record as unknown as RawMapping, file, locate);
-  const checked = checkMapping(mapping);
-  return checked.length > 0 ? fail(checked) : { mapping, problems: [] };
+  const errors = validate(raw) ? [] : (validate.errors ?? []).filter((e) => !(e.keyword === 'required' && e.params.missingProperty === 'version'));
+  problems.push(...schemaProblems(errors, locate));
+  // The semantic checks run too, on what the schema accepted, so one run shows every problem.
+  const trust = trustFromSchemaErrors(errors);
+  const { mapping, bindingIndices } = toMapping(record, file, locate, trust);
+  problems.push(...checkMapping(mapping, { trust, bindingIndices }));
+  return problems.length > 0 ? fail(problems) : { mapping, problems: [] };
 }
 
+/** Sorted by position; a problem found twice (same place, same words) is said once. */
 function sortProblems(problems: MappingProblem[]): MappingProblem[] {
-  return [...problems].sort((a, b) => a.line - b.line || a.column - b.column || a.message.localeCompare(b.message));
-}
-
-function yamlProblem(error: YAMLError, doc: Document, text: string, locate: Locator): MappingProblem {
-  const at = locate.offset(error.pos[0]);
-  // prettyErrors appends " at line L, column C:" and a source excerpt; we report the position apart.
-  const what = error.message.split(/ at line \d+, column \d+/)[0] ?? error.message;
-  switch (error.code) {
-    case 'DUPLICATE_KEY': {
-      const { key, first } = duplicateKey(doc, error.pos[0]);
-      const earlier = first === undefined ? '' : ` (first set at line ${locate.offset(first).line})`;
-      return { ...at, message: `duplicate key '${key ?? text.slice(error.pos[0], error.pos[1])}'${earlier}; YAML keeps only one of them, so remove or merge them` };
-    }
-    case 'MULTIPLE_DOCS':
-      return { ...at, message: `the mapping file holds more than one YAML document (a second '---'); keep a single document` };
-    case 'TAB_AS_INDENT':
-      return { ...at, message: `invalid YAML: ${what} (indent with spaces)` };
-    case 'BLOCK_AS_IMPLICIT_KEY':
-      return { ...at, message: `invalid YAML: ${what} (quote a value that contains ': ')` };
-    default:
-      return { ...at, message: `invalid YAML: ${what}` };
-  }
-}
-
-/** The duplicated key's text and the offset of its first occurrence in the same mapping. */
-function duplicateKey(doc: Document, offset: number): { key?: string; first?: number } {
-  let found: { key?: string; first?: number } = {};
-  visit(doc, {
-    Map(_, map) {
-      const dup = map.items.find((p) => isScalar(p.key) && p.key.range?.[0] === offset);
-      if (!dup || !isScalar(dup.key)) return undefined;
-      const key = String(dup.key.value);
-      const first = map.items.find((p) => isScalar(p.key) && String(p.key.value) === key);
-      found = { key, first: (first?.key as Node | undefined)?.range?.[0] };
-      return visit.BREAK;
-    },
-  });
-  return found;
+  const unique = new Map(problems.map((p) => [`${p.line}:${p.column}:${p.message}`, p]));
+  return [...unique.values()].sort((a, b) => a.line - b.line || a.column - b.column || a.message.localeCompare(b.message));
 }
 
 function unresolvedAliases(doc: Document, locate: Locator): MappingProblem[] {
@@ -178,34 +143,30 @@ function firstAlias(doc: Document, locate: Locator): { file: string; line: numbe
   return locate.offset(offset);
 }
 
-// The shape the schema guarantees.
+// The shape the schema guarantees for the parts it accepted.
 interface RawIdentity {
   name: string;
   resourceGroup?: string;
   subscriptionId?: string;
 }
-interface RawBinding {
-  namespace: string;
-  serviceAccount: string;
-  identity: string | RawIdentity;
-  environments?: string[];
-  createServiceAccount?: boolean;
-  tokenExpiration?: number;
-  annotations?: Record<string, string>;
-  verify?: { enabled?: boolean; scope?: string };
+
+/** The fields the checks read: a binding takes part in them only when the schema accepted all of these. */
+const CHECKED_BINDING_FIELDS = ['namespace', 'serviceAccount', 'identity', 'environments'] as const;
+
+function record(value: unknown): Record<string, unknown> | undefined {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 }
-interface RawEnvironment {
-  cluster?: ClusterRef;
-  issuer?: string;
-  defaults?: Defaults;
-}
-interface RawMapping {
-  version: 1;
-  defaults?: Defaults;
-  environments?: Record<string, RawEnvironment>;
-  cluster?: ClusterRef;
-  issuer?: string;
-  bindings: RawBinding[];
+
+/** The string fields of a defaults block (all of them, once the schema accepted it). */
+function toDefaults(value: unknown): Defaults {
+  const raw = record(value) ?? {};
+  const pick = (key: keyof Defaults): string | undefined => (typeof raw[key] === 'string' ? raw[key] : undefined);
+  const defaults: Defaults = {};
+  for (const key of ['tenantId', 'subscriptionId', 'resourceGroup', 'audience'] as const) {
+    const v = pick(key);
+    if (v !== undefined) defaults[key] = v;
+  }
+  return defaults;
 }
 
 function toIdentity(raw: string | RawIdentity): IdentityRef {
@@ -216,38 +177,70 @@ function toIdentity(raw: string | RawIdentity): IdentityRef {
   return { name: parts?.name ?? raw.split('/').pop() ?? raw, resourceGroup: parts?.resourceGroup, subscriptionId: parts?.subscriptionId, resourceId: raw };
 }
 
-function toMapping(raw: RawMapping, file: string, locate: Locator): Mapping {
-  const environments: EnvironmentSpec[] = Object.entries(raw.environments ?? {}).map(([name, env]) => ({
-    name,
-    cluster: env.cluster,
-    issuer: env.issuer,
-    defaults: env.defaults ?? {},
-    at: locate.keyAt(['environments', name]),
-    issuerAt: env.issuer === undefined ? undefined : locate.at(['environments', name, 'issuer']),
-  }));
-  const bindings: BindingSpec[] = raw.bindings.map((b, i) => ({
-    namespace: b.namespace,
-    serviceAccount: b.serviceAccount,
-    identity: toIdentity(b.identity),
-    environments: b.environments,
-    createServiceAccount: b.createServiceAccount ?? true,
-    tokenExpiration: b.tokenExpiration,
-    annotations: b.annotations ?? {},
-    verify: { enabled: b.verify?.enabled ?? true, scope: b.verify?.scope },
+function toBinding(b: Record<string, unknown>, i: number, locate: Locator, trust: Trust): BindingSpec {
+  const environments = b.environments as string[] | undefined;
+  // Annotations the schema refused have their own problem; the checks see the others.
+  const annotations = Object.fromEntries(
+    Object.entries(record(b.annotations) ?? {}).filter(
+      (entry): entry is [string, string] => typeof entry[1] === 'string' && trust.clean(['bindings', i, 'annotations', entry[0]]),
+    ),
+  );
+  const verify = record(b.verify) ?? {};
+  return {
+    namespace: b.namespace as string,
+    serviceAccount: b.serviceAccount as string,
+    identity: toIdentity(b.identity as string | RawIdentity),
+    environments,
+    createServiceAccount: typeof b.createServiceAccount === 'boolean' ? b.createServiceAccount : true,
+    tokenExpiration: typeof b.tokenExpiration === 'number' ? b.tokenExpiration : undefined,
+    annotations,
+    verify: { enabled: typeof verify.enabled === 'boolean' ? verify.enabled : true, scope: typeof verify.scope === 'string' ? verify.scope : undefined },
     at: locate.at(['bindings', i]),
     identityAt: locate.at(['bindings', i, 'identity']),
-    environmentsAt: b.environments?.map((_, j) => locate.at(['bindings', i, 'environments', j])),
-    annotationsAt: Object.fromEntries(Object.keys(b.annotations ?? {}).map((k) => [k, locate.keyAt(['bindings', i, 'annotations', k])])),
-  }));
+    environmentsAt: environments?.map((_, j) => locate.at(['bindings', i, 'environments', j])),
+    annotationsAt: Object.fromEntries(Object.keys(annotations).map((k) => [k, locate.keyAt(['bindings', i, 'annotations', k])])),
+  };
+}
+
+/**
+ * The typed mapping. For a schema-clean file, all of it. Otherwise what the checks can judge:
+ * every environment name (bindings may name it), but a refused environment's cluster left
+ * out; only the bindings whose checked fields the schema accepted (bindingIndices maps them
+ * back to the file's order). Nothing here assumes a shape the schema did not confirm.
+ */
+function toMapping(raw: Record<string, unknown>, file: string, locate: Locator, trust: Trust): { mapping: Mapping; bindingIndices: number[] } {
+  const environments: EnvironmentSpec[] = Object.entries(record(raw.environments) ?? {}).map(([name, value]) => {
+    const env = record(value) ?? {};
+    const issuer = typeof env.issuer === 'string' ? env.issuer : undefined;
+    return {
+      name,
+      cluster: trust.clean(['environments', name, 'cluster']) ? (env.cluster as ClusterRef | undefined) : undefined,
+      issuer,
+      defaults: toDefaults(env.defaults),
+      at: locate.keyAt(['environments', name]),
+      issuerAt: issuer === undefined ? undefined : locate.at(['environments', name, 'issuer']),
+    };
+  });
+  const bindings: BindingSpec[] = [];
+  const bindingIndices: number[] = [];
+  (Array.isArray(raw.bindings) ? (raw.bindings as unknown[]) : []).forEach((value, i) => {
+    const b = record(value);
+    if (!b || !CHECKED_BINDING_FIELDS.every((field) => trust.clean(['bindings', i, field]))) return;
+    bindings.push(toBinding(b, i, locate, trust));
+    bindingIndices.push(i);
+  });
   return {
-    file,
-    version: 1,
-    defaults: raw.defaults ?? {},
-    environments,
-    cluster: raw.cluster,
-    issuer: raw.issuer,
-    clusterAt: raw.cluster === undefined ? undefined : locate.keyAt(['cluster']),
-    issuerAt: raw.issuer === undefined ? undefined : locate.at(['issuer']),
-    bindings,
+    mapping: {
+      file,
+      version: 1,
+      defaults: toDefaults(raw.defaults),
+      environments,
+      cluster: trust.clean(['cluster']) ? (raw.cluster as ClusterRef | undefined) : undefined,
+      issuer: typeof raw.issuer === 'string' ? raw.issuer : undefined,
+      clusterAt: raw.cluster === undefined ? undefined : locate.keyAt(['cluster']),
+      issuerAt: raw.issuer === undefined ? undefined : locate.at(['issuer']),
+      bindings,
+    },
+    bindingIndices,
   };
 }

@@ -14,7 +14,7 @@ interface SchemaNode {
   maximum?: number;
 }
 
-function segments(instancePath: string): string[] {
+export function segments(instancePath: string): string[] {
   if (instancePath === '') return [];
   return instancePath
     .slice(1)
@@ -36,12 +36,10 @@ function humanPath(path: readonly PathSegment[]): string {
   return out;
 }
 
-/** "in binding", "in environment 'staging'", "at the top level", for unknown-key messages. */
+/** "in bindings[0]", "in environment 'staging'", "at the top level", for unknown-key messages. */
 function where(path: readonly string[]): string {
   const [first, second, third] = path;
   if (path.length === 0) return 'at the top level';
-  if (first === 'bindings' && path.length === 2) return 'in binding';
-  if (first === 'bindings' && path.length === 3) return `in binding ${third}`;
   if (first === 'environments' && path.length === 2) return `in environment '${second}'`;
   if (first === 'environments' && path.length === 3) return `in ${third} of environment '${second}'`;
   return `in ${humanPath(path)}`;
@@ -114,18 +112,24 @@ function problemFor(error: ErrorObject, locate: Locator): MappingProblem | undef
     case 'pattern': {
       const rule = lowerFirst(parent.patternErrorMessage ?? `does not match ${String(error.params.pattern)}`);
       if (error.propertyName !== undefined) {
-        const what = last === 'environments' ? 'environment' : `${name} key`;
-        return { ...locate.keyAt([...path, error.propertyName]), message: `${what} '${error.propertyName}' is ${rule}` };
+        const key = error.propertyName;
+        let what = `${name} key '${key}'`;
+        if (last === 'environments') what = `environment '${key}'`;
+        // "bindings[0].annotations key 'x' is not a valid … annotation key" would say "key" twice.
+        if (last === 'annotations') what = `annotation '${key}' of ${humanPath(path.slice(0, -1))}`;
+        return { ...locate.keyAt([...path, key]), message: `${what} is ${rule}` };
       }
       return { ...locate.at(path), message: `${name} ${show(data)} is ${rule}` };
     }
     case 'type': {
       let expected = TYPE_WORDS[String(error.params.type)] ?? String(error.params.type);
       if (last === 'identity')
-        expected = 'a managed identity name, an ARM resource ID, or {name, resourceGroup?, subscriptionId?}';
-      if (last === 'tokenExpiration') expected = 'a whole number of seconds (3600..86400)';
+        expected = 'a managed identity name, an ARM resource ID, or { name, resourceGroup, subscriptionId } (only name is required)';
+      if (last === 'tokenExpiration') expected = 'a whole number of seconds, between 3600 and 86400';
       if (path[path.length - 2] === 'annotations' && typeof data !== 'object')
         expected = `a string (quote it: "${String(data)}")`;
+      // `staging:` or `bindings:` with nothing after it: "not nothing" would read as a riddle.
+      if (data === null) return { ...locate.keyAt(path), message: `${name || 'the mapping'} has no value; it must be ${expected}` };
       return { ...locate.at(path), message: `${name || 'the mapping'} must be ${expected}, not ${show(data)}` };
     }
     case 'minimum':

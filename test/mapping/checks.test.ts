@@ -74,7 +74,7 @@ describe('semantic checks of a mapping', () => {
         file: path,
         line: 3,
         column: 3,
-        message: "environment 'staging' needs a cluster ({ resourceGroup, name }) or an issuer URL, so the action knows which OIDC issuer the credentials trust",
+        message: "environment 'staging' needs a cluster ({ resourceGroup, name }) or an issuer URL, so the action knows which OIDC issuer the federated credentials trust",
       },
     ]);
   });
@@ -166,6 +166,24 @@ describe('semantic checks of a mapping', () => {
         message:
           "identity 'id-payments' has no resource group in environment 'staging': write identity: { name: id-payments, resourceGroup: <group> }, or set environments.staging.defaults.resourceGroup or defaults.resourceGroup",
       },
+    ]);
+  });
+
+  it('several environments are named in the plural', async () => {
+    const { problems } = await load([
+      'version: 1',
+      'environments:',
+      '  dev: { issuer: "https://issuer.example/dev/" }',
+      '  staging: { issuer: "https://issuer.example/stg/" }',
+      '  production: { issuer: "https://issuer.example/prod/" }',
+      'bindings:',
+      ...binding('payments', 'api', 'id-payments'), // 7-9
+      ...binding('payments', 'api', 'id-payments', 'environments: [staging, production]'), // 10-13
+    ]);
+    expect(problems.map((p) => `${p.line}:${p.column} ${p.message}`)).toEqual([
+      "9:15 identity 'id-payments' has no resource group in environments 'dev', 'staging' and 'production': write identity: { name: id-payments, resourceGroup: <group> }, or set environments.dev.defaults.resourceGroup, environments.staging.defaults.resourceGroup, environments.production.defaults.resourceGroup or defaults.resourceGroup",
+      "10:5 bindings[1] binds payments/api in environments 'staging' and 'production' again; it is already bound at line 7 (a ServiceAccount carries one identity per environment) — remove one or narrow its 'environments'",
+      "12:15 identity 'id-payments' has no resource group in environments 'staging' and 'production': write identity: { name: id-payments, resourceGroup: <group> }, or set environments.staging.defaults.resourceGroup, environments.production.defaults.resourceGroup or defaults.resourceGroup",
     ]);
   });
 

@@ -1,5 +1,7 @@
 // Loading and schema validation: each kind of broken file gets one sentence at the line and
 // column where the user has to look.
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadMapping } from '../../src/mapping/index.ts';
@@ -32,23 +34,36 @@ describe('loading a mapping file', () => {
     expect(mapping?.environments[1]).toMatchObject({ name: 'production', at: { line: 7, column: 3 }, issuerAt: { line: 8, column: 13 } });
   });
 
-  it('a missing file is reported as not found, at line 1 column 1', async () => {
-    const result = await loadMapping('.github/does-not-exist.yaml');
+  it('a missing file is reported as not found under its label, with the absolute path looked at', async () => {
+    const absolute = join(tmpdir(), 'no-such-checkout', 'deploy', 'wi.yaml');
+    const result = await loadMapping(absolute, 'deploy/wi.yaml');
     expect(result.mapping).toBeUndefined();
     expect(result.problems).toEqual([
       {
-        file: '.github/does-not-exist.yaml',
+        file: 'deploy/wi.yaml',
         line: 1,
         column: 1,
-        message: 'mapping file .github/does-not-exist.yaml not found (set the mapping-file input, or run mode: discover to write a first one)',
+        message: `mapping file deploy/wi.yaml not found (looked for ${absolute}; the mapping-file input is relative to the repository checkout, GITHUB_WORKSPACE)`,
       },
     ]);
   });
 
-  it('an empty file (only comments) is reported as empty', async () => {
+  it('a missing file without a label names the path resolved to an absolute one', async () => {
+    const { problems } = await loadMapping('.github/does-not-exist.yaml');
+    expect(problems.map((p) => p.message)).toEqual([
+      `mapping file .github/does-not-exist.yaml not found (looked for ${resolve('.github/does-not-exist.yaml')}; the mapping-file input is relative to the repository checkout, GITHUB_WORKSPACE)`,
+    ]);
+  });
+
+  it('an empty file (only comments) is reported as empty, pointing at the README example', async () => {
     const { problems, path } = await load(['# nothing here yet', '']);
     expect(problems).toEqual([
-      { file: path, line: 1, column: 1, message: `mapping file ${path} is empty; it should start with 'version: 1' (see examples/workload-identity.yaml)` },
+      {
+        file: path,
+        line: 1,
+        column: 1,
+        message: `mapping file ${path} is empty; start from the example under "The mapping file (version 1)" in the action's README: version: 1 and a bindings list`,
+      },
     ]);
   });
 
@@ -79,13 +94,13 @@ describe('loading a mapping file', () => {
 
   it('an unknown key points at the key and suggests the closest known one', async () => {
     const { problems, path } = await load([...HEADER, '  - namspace: payments', '    serviceAccount: payments-api', '    identity: id-payments']);
-    expect(problems).toEqual([{ file: path, line: 10, column: 5, message: "unknown key 'namspace' in binding — did you mean 'namespace'?" }]);
+    expect(problems).toEqual([{ file: path, line: 10, column: 5, message: "unknown key 'namspace' in bindings[0] — did you mean 'namespace'?" }]);
   });
 
   it('a key written at the wrong level says where it belongs', async () => {
     const { problems } = await load([...HEADER, ...binding('payments', 'api', 'id-payments', 'resourceGroup: rg-other')]);
     expect(problems.map((p) => `${p.line}:${p.column} ${p.message}`)).toEqual([
-      "13:5 unknown key 'resourceGroup' in binding — the identity's resource group goes in identity: { name, resourceGroup }",
+      "13:5 unknown key 'resourceGroup' in bindings[0] — the identity's resource group goes in identity: { name, resourceGroup }",
     ]);
   });
 
@@ -139,6 +154,25 @@ describe('loading a mapping file', () => {
     ]);
   });
 
+  it('wrong shapes are told in plain words: empty values, identity spellings, annotation keys', async () => {
+    const { problems } = await load([
+      'version: 1',
+      'environments:',
+      '  staging:', // 3: nothing after the colon
+      'bindings:',
+      ...binding('payments', 'api', '42', 'tokenExpiration: "3600"'), // 5-8
+      ...binding('orders', 'api', '{ name: id-orders, rg: rg-identities }'), // 9-11
+      ...binding('shop', 'api', 'id-shop', 'annotations:', '  Team Name: shop'), // 12-16
+    ]);
+    expect(problems.map((p) => `${p.line}:${p.column} ${p.message}`)).toEqual([
+      '3:3 environments.staging has no value; it must be a mapping (key: value)',
+      '7:15 bindings[0].identity must be a managed identity name, an ARM resource ID, or { name, resourceGroup, subscriptionId } (only name is required), not 42',
+      "8:22 bindings[0].tokenExpiration must be a whole number of seconds, between 3600 and 86400, not '3600'",
+      "11:34 unknown key 'rg' in bindings[1].identity — did you mean 'resourceGroup'?",
+      "16:7 annotation 'Team Name' of bindings[2] is not a valid Kubernetes annotation key ([prefix/]name: name at most 63 letters, digits, '-', '_' and '.', prefix a DNS subdomain)",
+    ]);
+  });
+
   it('an alias bomb is refused quickly with a clear message', async () => {
     const laughs = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
     for (const [prev, name] of ['ab', 'bc', 'cd', 'de', 'ef', 'fg', 'gh', 'hi']) laughs.push(`${name}: &${name} [${Array(9).fill(`*${prev}`).join(',')}]`);
@@ -185,7 +219,7 @@ describe('loading a mapping file', () => {
       "6:46 unknown key 'zone' in cluster of environment 'staging'",
       "8:16 bindings[0].namespace 'Payments' is not a valid Kubernetes namespace name (DNS-1123 label: lowercase letters, digits and '-', at most 63 characters)",
       "11:27 bindings[0].createServiceAccount must be true or false, not 'yes'",
-      "12:15 unknown key 'enable' in binding verify — did you mean 'enabled'?",
+      "12:15 unknown key 'enable' in bindings[0].verify — did you mean 'enabled'?",
     ]);
   });
 });
