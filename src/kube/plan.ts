@@ -18,6 +18,17 @@ export interface PlanServiceAccountsInput {
   tenantId?: string;
   /** Parallel reads; default 8. */
   concurrency?: number;
+  /**
+   * The ServiceAccounts already being read (observeServiceAccounts), so the reads can run
+   * while Azure is planned: only the diff needs the client IDs. Read here when absent.
+   */
+  observation?: Promise<ServiceAccountObservation>;
+}
+
+export interface ServiceAccountObservation {
+  observed: Map<string, ObservedServiceAccount>;
+  /** ServiceAccounts that could not be read, with the check that says why. */
+  unreadable: Map<string, PreflightCheck>;
 }
 
 export interface ServiceAccountPlan {
@@ -25,14 +36,14 @@ export interface ServiceAccountPlan {
   checks: PreflightCheck[];
 }
 
-export async function planServiceAccounts(input: PlanServiceAccountsInput, port: KubePort): Promise<ServiceAccountPlan> {
-  const limit = pLimit(input.concurrency ?? 8);
-  const checks: PreflightCheck[] = [];
+/** Reads each ServiceAccount the bindings name once. Never rejects: a failed read is a check. */
+export async function observeServiceAccounts(bindings: ResolvedBinding[], port: KubePort, concurrency = 8): Promise<ServiceAccountObservation> {
+  const limit = pLimit(concurrency);
   const observed = new Map<string, ObservedServiceAccount>();
-  const unreadable = new Set<string>();
+  const unreadable = new Map<string, PreflightCheck>();
 
   const first = new Map<string, ResolvedBinding>();
-  for (const b of input.bindings) {
+  for (const b of bindings) {
     const key = serviceAccountKey(b.namespace, b.serviceAccount);
     if (!first.has(key)) first.set(key, b);
   }
@@ -44,8 +55,7 @@ export async function planServiceAccounts(input: PlanServiceAccountsInput, port:
           const sa = await port.readServiceAccount(b.namespace, b.serviceAccount);
           if (sa) observed.set(key, { labels: sa.labels, annotations: sa.annotations });
         } catch (err) {
-          unreadable.add(key);
-          checks.push({
+          unreadable.set(key, {
             name: 'service-account',
             ok: false,
             severity: 'error',
@@ -57,6 +67,15 @@ export async function planServiceAccounts(input: PlanServiceAccountsInput, port:
       }),
     ),
   );
+  return { observed, unreadable };
+}
+
+export async function planServiceAccounts(input: PlanServiceAccountsInput, port: KubePort): Promise<ServiceAccountPlan> {
+  const limit = pLimit(input.concurrency ?? 8);
+  const { observed, unreadable } = await (input.observation ?? observeServiceAccounts(input.bindings, port, input.concurrency));
+  const keys = new Set(input.bindings.map((b) => serviceAccountKey(b.namespace, b.serviceAccount)));
+  // Only the ServiceAccounts planned here: the observation may cover more bindings.
+  const checks = [...unreadable].filter(([key]) => keys.has(key)).map(([, check]) => check);
 
   const bindings = input.bindings.filter((b) => !unreadable.has(serviceAccountKey(b.namespace, b.serviceAccount)));
   const diffInput = {

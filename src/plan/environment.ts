@@ -7,7 +7,7 @@ import { planFederatedCredentials } from '../azure/plan.ts';
 import { identityKey } from '../mapping/identity.ts';
 import type { KubePort } from '../kube/port.ts';
 import { preflight } from '../kube/preflight.ts';
-import { planServiceAccounts } from '../kube/plan.ts';
+import { observeServiceAccounts, planServiceAccounts } from '../kube/plan.ts';
 import { resolveBindings, selectEnvironment } from '../mapping/index.ts';
 import type { ClusterRef, Mapping, ResolvedBinding, SourcePosition } from '../mapping/types.ts';
 import type { Plan, PreflightCheck } from './types.ts';
@@ -90,6 +90,8 @@ export async function planEnvironment(input: PlanInput, ports: Ports): Promise<P
   const plan: Plan = { environment: input.environment, issuer: resolved.issuer ?? '', federatedCredentials: [], serviceAccounts: [], preflight: [...resolved.checks] };
   if (!resolved.issuer) return plan; // nothing can be federated to an unknown issuer
 
+  // The ServiceAccounts are read while Azure is planned: only their diff needs the client IDs.
+  const observation = observeServiceAccounts(bindings, ports.kube, input.concurrency);
   const neighbours = neighbourBindings(input, source, resolved.issuer);
   plan.preflight.push(...sharedServiceAccountConflicts(bindings, neighbours));
   const [fics, cluster] = await Promise.all([
@@ -115,7 +117,7 @@ export async function planEnvironment(input: PlanInput, ports: Ports): Promise<P
   const tenantIds = new Map([...fics.identities].map(([key, identity]) => [key, identity.tenantId]));
   const known = bindings.filter((b) => clientIds.has(identityKey(b.identity.resourceId)));
   const sas = await planServiceAccounts(
-    { bindings: known, clientIds, tenantIds, concurrency: input.concurrency },
+    { bindings: known, clientIds, tenantIds, concurrency: input.concurrency, observation },
     ports.kube,
   );
   plan.serviceAccounts = sas.changes;

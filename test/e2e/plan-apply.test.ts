@@ -50,6 +50,20 @@ describe('plan → apply → plan (dist/index.js on the sandbox)', () => {
     expect(plan.outputs.changes).toBe(String(result.plan.length));
   });
 
+  it('reads the ServiceAccounts while Azure is still being read, not after', async () => {
+    sb.faults.latency.arm = { readMs: 300 };
+    try {
+      sb.log.reset();
+      expect((await run('plan')).code).toBe(0);
+    } finally {
+      sb.faults.latency.arm = {};
+    }
+    const saReads = sb.log.calls.filter((c) => c.service === 'kube' && c.method === 'GET' && /\/serviceaccounts\/[^/?]+$/.test(c.path.split('?')[0]!));
+    const armReads = sb.log.calls.filter((c) => c.service === 'arm' && c.method === 'GET');
+    expect(saReads.length).toBeGreaterThan(0);
+    expect(Math.max(...saReads.map((c) => c.start))).toBeLessThan(Math.max(...armReads.map((c) => c.end)));
+  });
+
   it('apply creates exactly the planned FICs and ServiceAccounts, keeping what Helm set', async () => {
     sb.log.reset();
     const apply = await run('apply');
