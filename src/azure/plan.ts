@@ -58,12 +58,27 @@ function listFailed(identity: ManagedIdentity, err: AzureCallError, at: SourcePo
   };
 }
 
+/** Identities only other environments name: a failure to read them only costs pruning them. */
+async function resolveForPrune(foreign: ResolvedBinding[], port: AzurePort, concurrency: number, checks: PreflightCheck[]): Promise<[string, ManagedIdentity][]> {
+  try {
+    return [...(await resolveIdentities(foreign, port, { concurrency })).identities];
+  } catch (err) {
+    checks.push({
+      name: 'prune',
+      ok: false,
+      severity: 'warning',
+      detail: `Could not read the identities only other environments name, so their credentials on this issuer were not considered for pruning: ${(err as Error).message}`,
+    });
+    return [];
+  }
+}
+
 export async function planFederatedCredentials(input: FicPlanInput, port: AzurePort): Promise<FicPlan> {
   const own = input.bindings.filter((b) => b.environment === input.environment);
   const { identities, checks } = await resolveIdentities(own, port, { concurrency: input.concurrency });
   const ownKeys = new Set(input.bindings.map((b) => identityKey(b.identity.resourceId)));
   const foreign = input.prune ? (input.elsewhere ?? []).filter((b) => b.identity.resourceId && !ownKeys.has(identityKey(b.identity.resourceId))) : [];
-  const pruneOnly = foreign.length ? [...(await resolveIdentities(foreign, port, { concurrency: input.concurrency })).identities] : [];
+  const pruneOnly = foreign.length ? await resolveForPrune(foreign, port, input.concurrency, checks) : [];
   for (const [key, identity] of pruneOnly) identities.set(key, identity);
   const pruneOnlyKeys = new Set(pruneOnly.map(([key]) => key));
 

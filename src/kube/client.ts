@@ -92,8 +92,10 @@ const SECRET_LINE =
 export function kubeconfigSecrets(content: string): string[] {
   const text = decodeKubeconfigInput(content);
   const found = new Set<string>();
+  // Short values ('true', a user name) are no secret, and masking them would blank every
+  // occurrence of that word in the job log, outputs included.
   const add = (v: unknown): void => {
-    if (typeof v === 'string' && v.trim() && !/^[|>][-+]?\d*$/.test(v.trim())) found.add(v);
+    if (typeof v === 'string' && v.trim().length >= 8 && !/^[|>][-+]?\d*$/.test(v.trim())) found.add(v);
   };
   const record = (v: unknown): Record<string, unknown> | undefined =>
     v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;

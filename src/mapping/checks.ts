@@ -204,21 +204,36 @@ export interface IdentityCredentials {
  */
 export function desiredCredentialsPerIdentity(mapping: Mapping): Map<string, IdentityCredentials> {
   const result = new Map<string, IdentityCredentials>();
+  // Per identity, the (issuer or environment, subject) pairs already counted: a set, not a
+  // scan of the list, so a thousand bindings on one identity stay linear.
+  const counted = new Map<string, Set<string>>();
+  const keys = new Map<string, string>();
   for (const binding of mapping.bindings) {
     const subject = `system:serviceaccount:${binding.namespace}:${binding.serviceAccount}`;
     for (const env of bindingEnvironments(mapping, binding)) {
       const resolved = inheritIdentity(mapping, binding, env);
-      const key = identityKey(
-        resolved.resourceId ?? identityResourceId({ name: resolved.name, resourceGroup: resolved.resourceGroup ?? '', subscriptionId: resolved.subscriptionId ?? '' }),
-      );
+      // Many (binding, environment) pairs resolve to one identity: build its key once.
+      const parts = `${resolved.resourceId ?? ''}\u0000${resolved.name}\u0000${resolved.resourceGroup ?? ''}\u0000${resolved.subscriptionId ?? ''}`;
+      let key = keys.get(parts);
+      if (key === undefined) {
+        key = identityKey(
+          resolved.resourceId ?? identityResourceId({ name: resolved.name, resourceGroup: resolved.resourceGroup ?? '', subscriptionId: resolved.subscriptionId ?? '' }),
+        );
+        keys.set(parts, key);
+      }
       const issuer = env ? env.issuer : mapping.issuer;
       const issuerOrEnvironment = issuer ?? (env ? `environment ${env.name}` : 'default');
       let entry = result.get(key);
-      if (!entry) {
+      let seen = counted.get(key);
+      if (!entry || !seen) {
         entry = { identityKey: key, identity: binding.identity.resourceId ?? binding.identity.name, credentials: [] };
+        seen = new Set();
         result.set(key, entry);
+        counted.set(key, seen);
       }
-      if (entry.credentials.some((c) => c.issuerOrEnvironment === issuerOrEnvironment && c.subject === subject)) continue;
+      const pair = `${issuerOrEnvironment}\u0000${subject}`; // NUL: in neither an issuer URL nor a subject
+      if (seen.has(pair)) continue;
+      seen.add(pair);
       entry.credentials.push({ issuerOrEnvironment, environment: env?.name ?? '', subject, at: binding.identityAt });
     }
   }

@@ -2,7 +2,7 @@
 // schema/mapping.schema.json, build the typed Mapping, run the semantic checks on what the
 // schema accepted. Every problem comes back at once, each with file:line:column, and nothing here throws: a user
 // with a broken mapping gets sentences, never a stack trace.
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Ajv } from 'ajv';
 import { LineCounter, parseDocument, visit } from 'yaml';
@@ -13,7 +13,7 @@ import { checkMapping } from './checks.ts';
 import { parseIdentityResourceId } from './identity.ts';
 import { createLocator } from './locate.ts';
 import type { Locator } from './locate.ts';
-import { schemaProblems } from './messages.ts';
+import { schemaProblems, show } from './messages.ts';
 import { trustFromSchemaErrors } from './trust.ts';
 import type { Trust } from './trust.ts';
 import { yamlProblems } from './yaml-errors.ts';
@@ -31,6 +31,12 @@ export interface LoadResult {
  * expansion while converting and stops past this bound, long before memory runs out.
  */
 const MAX_ALIAS_COUNT = 100;
+
+/**
+ * A hand-written mapping is a few KiB; one past this is generated or not a mapping at all,
+ * and parsing, validating and checking it could keep a run busy for minutes.
+ */
+export const MAX_MAPPING_BYTES = 1024 * 1024;
 
 let validator: ReturnType<Ajv['compile']> | undefined;
 function validateSchema(): ReturnType<Ajv['compile']> {
@@ -50,11 +56,22 @@ function validateSchema(): ReturnType<Ajv['compile']> {
 export async function loadMapping(path: string, label = path): Promise<LoadResult> {
   let text: string;
   try {
+    // Refused before it is read: the size alone says it is not a hand-written mapping.
+    const info = await stat(path);
+    if (info.isFile() && info.size > MAX_MAPPING_BYTES) return tooLarge(label, info.size);
     text = await readFile(path, 'utf8');
   } catch (error) {
     return { problems: [{ file: label, line: 1, column: 1, message: readFailure(label, path, error) }] };
   }
+  // Not a regular file (a pipe), or one that grew since: its size shows only once read.
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > MAX_MAPPING_BYTES) return tooLarge(label, bytes);
   return parseMapping(text, label);
+}
+
+function tooLarge(label: string, bytes: number): LoadResult {
+  const message = `mapping file ${label} is ${Math.ceil(bytes / 1024)} KiB; the limit is ${MAX_MAPPING_BYTES / 1024} KiB — a mapping this large is almost certainly not hand-written; split it or check what generated it`;
+  return { problems: [{ file: label, line: 1, column: 1, message }] };
 }
 
 function readFailure(label: string, path: string, error: unknown): string {
@@ -68,6 +85,26 @@ function readFailure(label: string, path: string, error: unknown): string {
 
 /** Validate mapping text as if it had been read from `file` (also used for discover's output). */
 export function parseMapping(text: string, file: string): LoadResult {
+  try {
+    return parseMappingText(text, file);
+  } catch (error) {
+    // The parser, the schema validator and the walks over the document recurse: nesting
+    // deep enough overflows the stack somewhere. A problem, never a stack trace.
+    if (error instanceof RangeError) return { problems: [tooDeep(file)] };
+    throw error;
+  }
+}
+
+function tooDeep(file: string): MappingProblem {
+  return {
+    file,
+    line: 1,
+    column: 1,
+    message: `nesting too deep: ${file} nests lists or mappings deeper than the YAML parser can follow; a mapping needs only a few levels — look for a run of unclosed '[' or '{'`,
+  };
+}
+
+function parseMappingText(text: string, file: string): LoadResult {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
   const locate = createLocator(file, doc, lineCounter);
@@ -75,6 +112,8 @@ export function parseMapping(text: string, file: string): LoadResult {
   const top = { file, line: 1, column: 1 };
   const empty = { ...top, message: `mapping file ${file} is empty; start from the example under "The mapping file (version 1)" in the action's README: version: 1 and a bindings list` };
 
+  // yaml reports its own stack overflow as an error, followed by one follow-on per level.
+  if (doc.errors.some((e) => e.code === 'RESOURCE_EXHAUSTION' || /call stack/i.test(e.message))) return fail([tooDeep(file)]);
   if (doc.errors.length > 0) return fail(yamlProblems(doc, text, locate));
   if (doc.contents === null) return fail([empty]);
 
@@ -100,7 +139,8 @@ export function parseMapping(text: string, file: string): LoadResult {
   const version = record.version;
   if (version === undefined) problems.push({ ...locate.at([]), message: `mapping file ${file} has no version; add 'version: 1' at the top` });
   else if (version !== 1) {
-    const shown = typeof version === 'string' ? `'${version}'` : JSON.stringify(version);
+    // show(), never JSON.stringify: `version: &v [*v]` is a list that contains itself.
+    const shown = typeof version === 'object' && version !== null ? `(${show(version)})` : typeof version === 'string' ? `'${version}'` : String(version);
     const hint = version === '1' ? ' (a number: write it without quotes)' : '';
     return fail([{ ...locate.at(['version']), message: `version ${shown} is not supported by this action; expected version: 1${hint}` }]);
   }

@@ -45,7 +45,8 @@ function where(path: readonly string[]): string {
   return `in ${humanPath(path)}`;
 }
 
-function show(value: unknown): string {
+/** A value from the file in a few words; safe on anything (a cyclic alias, a huge list). */
+export function show(value: unknown): string {
   if (value === null || value === undefined) return 'nothing';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';

@@ -16,8 +16,19 @@ export interface Trust {
 
 export const TRUST_ALL: Trust = { clean: () => true, intact: () => true };
 
-function startsWith(path: readonly string[], prefix: readonly string[]): boolean {
-  return prefix.length <= path.length && prefix.every((segment, i) => path[i] === segment);
+/**
+ * A path as one string key: each segment JSON-quoted (unambiguous whatever a key holds),
+ * so prefix tests become set look-ups. Calls `each` with the key of every prefix,
+ * shortest (the empty path) first, and returns the whole path's key.
+ */
+function prefixKeys(path: readonly PathSegment[], each?: (key: string) => void): string {
+  let key = '';
+  each?.(key);
+  for (const segment of path) {
+    key += `${JSON.stringify(String(segment))}/`;
+    each?.(key);
+  }
+  return key;
 }
 
 /** Where an error lies: its instance path, plus the offending key for a key-name error. */
@@ -44,9 +55,21 @@ export function trustFromSchemaErrors(errors: readonly ErrorObject[]): Trust {
     if (closest(key, ['defaults']) !== undefined) refused.push(['defaults']);
     if (closest(key, ['environments']) !== undefined || key === 'env') refused.push(['environments']);
   }
-  const text = (path: readonly PathSegment[]): string[] => path.map(String);
+  // Precomputed once, so each question costs O(depth) however many errors the schema found
+  // (a file with thousands of refused bindings must not make every check scan all of them).
+  const refusedKeys = new Set<string>(); // the refused paths themselves
+  const aboveRefused = new Set<string>(); // every prefix of a refused path (the path included)
+  for (const path of refused) refusedKeys.add(prefixKeys(path, (key) => aboveRefused.add(key)));
+  /** Some refused path is path itself or encloses it. */
+  const enclosedByRefused = (path: readonly PathSegment[]): boolean => {
+    let hit = false;
+    prefixKeys(path, (key) => {
+      if (refusedKeys.has(key)) hit = true;
+    });
+    return hit;
+  };
   return {
-    clean: (path) => !refused.some((r) => startsWith(text(path), r) || startsWith(r, text(path))),
-    intact: (path) => !refused.some((r) => startsWith(text(path), r)),
+    clean: (path) => !aboveRefused.has(prefixKeys(path)) && !enclosedByRefused(path),
+    intact: (path) => !enclosedByRefused(path),
   };
 }

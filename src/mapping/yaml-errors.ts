@@ -92,6 +92,14 @@ function duplicateKey(doc: Document, offset: number): { key?: string; first?: nu
   return found;
 }
 
+/**
+ * Parser errors explained one by one; past these, the rest are counted in one problem. Each
+ * explanation may look through the document (where a quote opened, a key's first
+ * occurrence), so a file of thousands of broken lines must not get thousands of them — and
+ * after the first few, the later errors usually follow from the earlier ones anyway.
+ */
+export const MAX_EXPLAINED_YAML_ERRORS = 20;
+
 export function yamlProblems(doc: Document, text: string, locate: Locator): MappingProblem[] {
   const lines = new Lines(text);
   const offsets = new Set<number>();
@@ -193,12 +201,24 @@ export function yamlProblems(doc: Document, text: string, locate: Locator): Mapp
     return { ...at, message: `invalid YAML: ${what}` };
   };
 
+  let more = 0;
+  let moreAt: number | undefined;
   for (const error of doc.errors) {
     // The parser often reports one mistake twice at the same spot.
     if (offsets.has(error.pos[0])) continue;
     offsets.add(error.pos[0]);
+    if (offsets.size > MAX_EXPLAINED_YAML_ERRORS) {
+      more++;
+      moreAt ??= error.pos[0];
+      continue;
+    }
     const problem = explain(error, locate.offset(error.pos[0]));
     if (problem) problems.push(problem);
   }
+  if (more > 0)
+    problems.push({
+      ...locate.offset(moreAt ?? 0),
+      message: `… and ${more} more YAML error${more === 1 ? '' : 's'} from here on; fix the ones above first (later errors often follow from them), then run again`,
+    });
   return problems;
 }

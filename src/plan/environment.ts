@@ -44,14 +44,41 @@ function issuerSource(mapping: Mapping, environment: string): IssuerSource {
 const sameCluster = (a?: ClusterRef, b?: ClusterRef): boolean =>
   !!a && !!b && a.name.toLowerCase() === b.name.toLowerCase() && a.resourceGroup.toLowerCase() === b.resourceGroup.toLowerCase();
 
+interface Neighbours {
+  /** Bindings of other environments federated to our issuer: they share FICs with ours. */
+  same: ResolvedBinding[];
+  /** Bindings of other environments whose issuer could not be read: protected all the same. */
+  unknown: ResolvedBinding[];
+}
+
 /**
- * Bindings of other environments that federate to the same cluster: they share FICs with
- * ours and must be protected from prune (two GitHub environments may deploy to one cluster).
+ * Other environments deploying to the same cluster (two GitHub environments may share one)
+ * share FICs with ours and must be protected from prune. An environment may name the
+ * cluster while ours writes its issuer (or the other way round), so each one's issuer is
+ * resolved — one ARM read per cluster — and compared byte for byte. When it cannot be read,
+ * its bindings are protected anyway: prune deletes only what is known to be ours.
  */
-function neighbourBindings(input: PlanInput, own: IssuerSource, issuer: string): ResolvedBinding[] {
-  return input.mapping.environments
-    .filter((e) => e.name !== input.environment && (e.issuer === issuer || sameCluster(e.cluster, own.cluster)))
-    .flatMap((e) => resolveBindings(input.mapping, e.name, { subscriptionId: input.subscriptionId }));
+async function neighbourBindings(input: PlanInput, own: IssuerSource, issuer: string, azure: AzurePort): Promise<Neighbours> {
+  const result: Neighbours = { same: [], unknown: [] };
+  await Promise.all(
+    input.mapping.environments
+      .filter((e) => e.name !== input.environment)
+      .map(async (e) => {
+        let theirs: string | undefined = e.issuer;
+        if (!theirs && sameCluster(e.cluster, own.cluster)) theirs = issuer;
+        if (!theirs && e.cluster) {
+          try {
+            theirs = (await resolveIssuer({ cluster: e.cluster, at: e.at }, azure, input.subscriptionId)).issuer;
+          } catch {
+            theirs = undefined;
+          }
+        }
+        if (theirs !== undefined && theirs !== issuer) return;
+        const bindings = resolveBindings(input.mapping, e.name, { subscriptionId: input.subscriptionId });
+        (theirs === issuer ? result.same : result.unknown).push(...bindings);
+      }),
+  );
+  return result;
 }
 
 /**
@@ -92,12 +119,12 @@ export async function planEnvironment(input: PlanInput, ports: Ports): Promise<P
 
   // The ServiceAccounts are read while Azure is planned: only their diff needs the client IDs.
   const observation = observeServiceAccounts(bindings, ports.kube, input.concurrency);
-  const neighbours = neighbourBindings(input, source, resolved.issuer);
-  plan.preflight.push(...sharedServiceAccountConflicts(bindings, neighbours));
+  const neighbours = await neighbourBindings(input, source, resolved.issuer, ports.azure);
+  plan.preflight.push(...sharedServiceAccountConflicts(bindings, neighbours.same));
   const [fics, cluster] = await Promise.all([
     planFederatedCredentials(
       {
-        bindings: [...bindings, ...neighbours],
+        bindings: [...bindings, ...neighbours.same, ...neighbours.unknown],
         issuer: resolved.issuer,
         environment: input.environment,
         prune: input.prune,

@@ -179,6 +179,9 @@ export function diffServiceAccounts(input: ServiceAccountDiffInput): ServiceAcco
       if (current === undefined || k in annotations) continue;
       // An unknown tenant is not "no tenant wanted": keep the one the ServiceAccount has.
       if (k === ANNOTATION_TENANT_ID) continue;
+      // Only on ServiceAccounts this action created: on someone else's (Helm, by hand) the
+      // annotation may be theirs, and removing it would fight their next sync forever.
+      if (observed.labels[LABEL_MANAGED_BY] !== MANAGED_BY) continue;
       before[k] = current; // e.g. tokenExpiration dropped from the mapping
     }
     if (!Object.keys(before).length) {

@@ -76,4 +76,28 @@ describe('prune after a binding moved to another identity (dist/index.js on the 
     expect(ficNames('id-payments')).toEqual(['production_payments_payments-api']);
     expect(ficNames('id-orders')).toEqual(['staging_payments_payments-api']);
   });
+
+  it('never prunes a live credential of another environment on the same cluster, named by cluster instead of issuer', async () => {
+    const text = [
+      'version: 1',
+      'defaults:',
+      '  subscriptionId: 5f0c3a1e-2b4d-4c6e-8f90-1a2b3c4d5e6f',
+      '  resourceGroup: rg-identities',
+      'environments:',
+      `  staging: { issuer: "${sb.issuerUrl}" }`,
+      '  staging-canary: { cluster: { resourceGroup: rg-aks-staging, name: aks-staging } }',
+      'bindings:',
+      '  - { namespace: payments, serviceAccount: payments-api, identity: id-payments, environments: [staging] }',
+      '  - { namespace: reporting, serviceAccount: report-generator, identity: { name: id-reporting, resourceGroup: rg-data }, environments: [staging-canary] }',
+      '',
+    ].join('\n');
+    const canary = await run(text, { mode: 'apply', environment: 'staging-canary' });
+    expect(canary.code, canary.stdout).toBe(0);
+    expect(ficNames('id-reporting')).toContain('staging-canary_reporting_report-generator');
+
+    const staging = await run(text, { mode: 'plan', prune: 'true' });
+    expect(staging.code, staging.stdout).toBe(0);
+    expect(planned(staging.outputs.result!).filter((p: string) => p.includes('id-reporting'))).toEqual([]);
+  });
 });
+

@@ -32,7 +32,7 @@ describe('applyServiceAccounts (fake cluster)', () => {
     port.sas.set('payments/api', {
       namespace: 'payments',
       name: 'api',
-      labels: { app: 'payments' },
+      labels: { app: 'payments', 'app.kubernetes.io/managed-by': 'workload-identity-action' },
       annotations: { [ANNOTATION_CLIENT_ID]: CLIENT, [ANNOTATION_TENANT_ID]: TENANT, [ANNOTATION_TOKEN_EXPIRATION]: '3600', keep: 'me' },
     });
     const { changes } = await plan(port, [binding('payments', 'api', 'id-payments')]);
@@ -40,7 +40,7 @@ describe('applyServiceAccounts (fake cluster)', () => {
     const [applied] = await applyServiceAccounts(changes, port, { concurrency: 1, retryDelayMs: 0 });
     expect(applied).toMatchObject({ ok: true, attempts: 1 });
     expect(port.sas.get('payments/api')).toMatchObject({
-      labels: { app: 'payments' },
+      labels: { app: 'payments', 'app.kubernetes.io/managed-by': 'workload-identity-action' },
       annotations: { [ANNOTATION_CLIENT_ID]: CLIENT, [ANNOTATION_TENANT_ID]: TENANT, keep: 'me' },
     });
     expect((await plan(port, [binding('payments', 'api', 'id-payments')])).changes[0]!.action).toBe('unchanged');
@@ -51,7 +51,7 @@ describe('applyServiceAccounts (fake cluster)', () => {
     port.sas.set('payments/api', {
       namespace: 'payments',
       name: 'api',
-      labels: {},
+      labels: { 'app.kubernetes.io/managed-by': 'workload-identity-action' },
       annotations: { [ANNOTATION_CLIENT_ID]: CLIENT, [ANNOTATION_TENANT_ID]: TENANT, [ANNOTATION_TOKEN_EXPIRATION]: '3600' },
     });
     const { changes } = await plan(port, [binding('payments', 'api', 'id-payments')]);

@@ -201,7 +201,7 @@ describe('ServiceAccounts on the sandbox cluster', () => {
     expect(sa.metadata?.annotations?.[ANNOTATION_CLIENT_ID]).toBe(CLIENT_PAYMENTS);
   });
 
-  it('tokenExpiration dropped from the mapping: apply removes the annotation, everything else stays', async () => {
+  it('tokenExpiration dropped from the mapping: apply removes the annotation from a ServiceAccount it created, everything else stays', async () => {
     sb.kube.seed([
       {
         apiVersion: 'v1',
@@ -209,7 +209,7 @@ describe('ServiceAccounts on the sandbox cluster', () => {
         metadata: {
           name: 'orders-worker',
           namespace: 'orders',
-          labels: { app: 'orders' },
+          labels: { app: 'orders', 'app.kubernetes.io/managed-by': 'workload-identity-action' },
           annotations: {
             [ANNOTATION_CLIENT_ID]: CLIENT_ORDERS,
             [ANNOTATION_TENANT_ID]: TENANT,
@@ -228,7 +228,7 @@ describe('ServiceAccounts on the sandbox cluster', () => {
     expect(await applyServiceAccounts(changes, port, { concurrency: 1 })).toMatchObject([{ ok: true, attempts: 1 }]);
     const sa = await core.readNamespacedServiceAccount({ namespace: 'orders', name: 'orders-worker' });
     expect(sa.metadata?.annotations).toEqual({ [ANNOTATION_CLIENT_ID]: CLIENT_ORDERS, [ANNOTATION_TENANT_ID]: TENANT, 'contoso.com/team': 'orders' });
-    expect(sa.metadata?.labels).toEqual({ app: 'orders' });
+    expect(sa.metadata?.labels).toEqual({ app: 'orders', 'app.kubernetes.io/managed-by': 'workload-identity-action' });
     expect(sa.imagePullSecrets).toEqual([{ name: 'acr-pull' }]);
 
     sb.log.reset();
