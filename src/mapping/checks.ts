@@ -164,7 +164,8 @@ function checkDuplicateBindings(mapping: Mapping, indexOf: (k: number) => number
     const again: string[] = [];
     let earlier: BindingSpec | undefined;
     for (const env of bindingEnvironments(mapping, binding)) {
-      const key = JSON.stringify([env?.name ?? '', binding.namespace, binding.serviceAccount]);
+      // NUL-joined, not JSON.stringify: this runs once per binding and environment.
+      const key = `${env?.name ?? ''}\u0000${binding.namespace}\u0000${binding.serviceAccount}`;
       const seen = first.get(key);
       if (seen && seen !== binding) {
         again.push(env?.name ?? '');
