@@ -2,29 +2,21 @@
 // messages, no stack traces, nothing half-done.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../sandbox/index.ts';
-import { removeWorkspaces, runAction, workspaceWith as workspace } from './run-action.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { ROOT, useDemoSandbox } from './demo-sandbox.ts';
+import { runAction, workspaceWith as workspace } from './run-action.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 const EXAMPLE = readFileSync(resolve(ROOT, 'examples/workload-identity.yaml'), 'utf8');
 const STACK = /\n\s+at .+:\d+:\d+/;
 
-let sb: Sandbox;
-beforeAll(async () => {
-  sb = await startSandbox({ scenario: resolve(ROOT, 'test/sandbox/scenarios/demo.yaml') });
-});
-afterAll(async () => {
-  await sb?.stop();
-  removeWorkspaces();
-});
+const demo = useDemoSandbox();
 beforeEach(() => {
-  sb.faults.clear();
-  sb.log.reset();
+  demo.sb.faults.clear();
+  demo.sb.log.reset();
 });
 
 const run = (inputs: Record<string, string>, ws = workspace(EXAMPLE), env: Record<string, string> = {}) =>
-  runAction({ workspace: ws, env: { ...sb.env, ...env }, inputs: { mode: 'plan', environment: 'staging', verify: 'false', ...inputs } });
+  runAction({ workspace: ws, env: { ...demo.sb.env, ...env }, inputs: { mode: 'plan', environment: 'staging', verify: 'false', ...inputs } });
 
 describe('failures a user can act on (dist/index.js on the sandbox)', () => {
   it('the environment input matches the mapping whatever its case, as GitHub environments do', async () => {
@@ -34,7 +26,7 @@ describe('failures a user can act on (dist/index.js on the sandbox)', () => {
   });
 
   it('a ServiceAccount is not pointed at an identity whose federated credential could not be written', async () => {
-    sb.faults.inject({
+    demo.sb.faults.inject({
       service: 'arm',
       method: 'PUT',
       pathIncludes: '/id-payments/federatedIdentityCredentials/',
@@ -50,7 +42,7 @@ describe('failures a user can act on (dist/index.js on the sandbox)', () => {
     expect(byTarget['payments/payments-api']).toMatchObject({ ok: false, error: expect.stringContaining('not applied') });
     expect(byTarget['id-reporting/staging_reporting_report-generator'].ok).toBe(true);
     expect(byTarget['reporting/report-generator'].ok).toBe(true);
-    expect(sb.log.writes('kube').some((c) => c.path.includes('/namespaces/payments/serviceaccounts'))).toBe(false);
+    expect(demo.sb.log.writes('kube').some((c) => c.path.includes('/namespaces/payments/serviceaccounts'))).toBe(false);
     expect(apply.stdout).toMatch(/::error::.*write\(s\) failed; the others were applied/);
     expect(apply.stdout).not.toMatch(STACK);
   });
@@ -60,11 +52,11 @@ describe('failures a user can act on (dist/index.js on the sandbox)', () => {
     expect(plan.code).toBe(1);
     expect(plan.stdout).toMatch(/::error::\d+ change\(s\) pending and fail-on-changes is set/);
     expect(Number(plan.outputs.changes)).toBeGreaterThan(0);
-    expect(sb.log.writes('arm')).toEqual([]);
+    expect(demo.sb.log.writes('arm')).toEqual([]);
   });
 
   it('a login identity without a federated credential for this workflow says which one to add', async () => {
-    const app = sb.loginApp;
+    const app = demo.sb.loginApp;
     const saved = app.fics;
     app.fics = [];
     try {
@@ -96,7 +88,7 @@ describe('failures a user can act on (dist/index.js on the sandbox)', () => {
     const error = plan.annotations.find((a) => a.props.file === '.github/workload-identity.yaml');
     expect(error).toMatchObject({ props: { line: '8' } });
     expect(error!.message).toMatch(/identity 'id-payments' has no subscription/);
-    expect(sb.log.calls.filter((c) => c.service === 'arm' || c.service === 'entra')).toEqual([]);
+    expect(demo.sb.log.calls.filter((c) => c.service === 'arm' || c.service === 'entra')).toEqual([]);
   });
 
   it('two environments on one cluster cannot bind one ServiceAccount to different identities', async () => {

@@ -3,40 +3,30 @@
 // Azure is inspected through the emulator's state, the cluster through the real kubectl.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../sandbox/index.ts';
+import { describe, expect, it } from 'vitest';
+import { ROOT, useDemoSandbox } from './demo-sandbox.ts';
 import { runAction, type ActionRun } from './run-action.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const SCENARIO = resolve(ROOT, 'test/sandbox/scenarios/demo.yaml');
 const KUBECTL = '/usr/bin/kubectl';
 
-let sb: Sandbox;
+const demo = useDemoSandbox();
 const run = (mode: string, extra: Record<string, string> = {}): Promise<ActionRun> =>
-  runAction({ workspace: ROOT, env: sb.env, inputs: { mode, environment: 'staging', 'mapping-file': 'examples/workload-identity.yaml', verify: 'false', ...extra } });
+  runAction({ workspace: ROOT, env: demo.sb.env, inputs: { mode, environment: 'staging', 'mapping-file': 'examples/workload-identity.yaml', verify: 'false', ...extra } });
 
 /** Writes the action made, leaving out what only asks (access reviews, server-side dry runs). */
 const realWrites = () =>
-  sb.log.writes().filter((c) => c.service !== 'entra' && !c.path.includes('selfsubjectaccessreviews') && !c.path.includes('dryRun=All'));
-
-beforeAll(async () => {
-  sb = await startSandbox({ scenario: SCENARIO });
-});
-afterAll(async () => {
-  await sb?.stop();
-});
+  demo.sb.log.writes().filter((c) => c.service !== 'entra' && !c.path.includes('selfsubjectaccessreviews') && !c.path.includes('dryRun=All'));
 
 describe('plan → apply → plan (dist/index.js on the sandbox)', () => {
   it('plan shows the FIC and ServiceAccount changes and writes nothing', async () => {
-    sb.log.reset();
+    demo.sb.log.reset();
     const plan = await run('plan');
     expect(plan.stderr).toBe('');
     expect(plan.code).toBe(0);
     expect(realWrites()).toEqual([]);
     const result = JSON.parse(plan.outputs.result!);
-    expect(result.issuer).toBe(sb.issuerUrl);
+    expect(result.issuer).toBe(demo.sb.issuerUrl);
     const targets = result.plan.map((p: { kind: string; action: string; target: string }) => `${p.kind} ${p.action} ${p.target}`);
     // The FIC made by hand for orders-worker is adopted, not duplicated: no id-orders write.
     expect(targets.sort()).toEqual([
@@ -51,36 +41,36 @@ describe('plan → apply → plan (dist/index.js on the sandbox)', () => {
   });
 
   it('reads the ServiceAccounts while Azure is still being read, not after', async () => {
-    sb.faults.latency.arm = { readMs: 300 };
+    demo.sb.faults.latency.arm = { readMs: 300 };
     try {
-      sb.log.reset();
+      demo.sb.log.reset();
       expect((await run('plan')).code).toBe(0);
     } finally {
-      sb.faults.latency.arm = {};
+      demo.sb.faults.latency.arm = {};
     }
-    const saReads = sb.log.calls.filter((c) => c.service === 'kube' && c.method === 'GET' && /\/serviceaccounts\/[^/?]+$/.test(c.path.split('?')[0]!));
-    const armReads = sb.log.calls.filter((c) => c.service === 'arm' && c.method === 'GET');
+    const saReads = demo.sb.log.calls.filter((c) => c.service === 'kube' && c.method === 'GET' && /\/serviceaccounts\/[^/?]+$/.test(c.path.split('?')[0]!));
+    const armReads = demo.sb.log.calls.filter((c) => c.service === 'arm' && c.method === 'GET');
     expect(saReads.length).toBeGreaterThan(0);
     expect(Math.max(...saReads.map((c) => c.start))).toBeLessThan(Math.max(...armReads.map((c) => c.end)));
   });
 
   it('apply creates exactly the planned FICs and ServiceAccounts, keeping what Helm set', async () => {
-    sb.log.reset();
+    demo.sb.log.reset();
     const apply = await run('apply');
     expect(apply.code, apply.stdout).toBe(0);
     const writes = realWrites().map((c) => `${c.service} ${c.method}`);
     expect(writes.filter((w) => w === 'arm PUT')).toHaveLength(2);
-    expect(sb.state.identityByName('id-orders')!.fics.map((f) => f.name)).toEqual(['orders-by-hand']);
-    expect(sb.state.identityByName('id-payments')!.fics[0]).toMatchObject({
+    expect(demo.sb.state.identityByName('id-orders')!.fics.map((f) => f.name)).toEqual(['orders-by-hand']);
+    expect(demo.sb.state.identityByName('id-payments')!.fics[0]).toMatchObject({
       subject: 'system:serviceaccount:payments:payments-api',
       audiences: ['api://AzureADTokenExchange'],
     });
   });
 
   it.skipIf(!existsSync(KUBECTL))('kubectl sees the Helm-owned ServiceAccount annotated, its Helm metadata kept', async () => {
-    const { stdout } = await promisify(execFile)(KUBECTL, ['--kubeconfig', sb.kubeconfigPath, 'get', 'sa', 'orders-worker', '-n', 'orders', '-o', 'json']);
+    const { stdout } = await promisify(execFile)(KUBECTL, ['--kubeconfig', demo.sb.kubeconfigPath, 'get', 'sa', 'orders-worker', '-n', 'orders', '-o', 'json']);
     const sa = JSON.parse(stdout);
-    expect(sa.metadata.annotations['azure.workload.identity/client-id']).toBe(sb.state.identityByName('id-orders')!.clientId);
+    expect(sa.metadata.annotations['azure.workload.identity/client-id']).toBe(demo.sb.state.identityByName('id-orders')!.clientId);
     expect(sa.metadata.annotations['meta.helm.sh/release-name']).toBe('orders');
     expect(sa.metadata.labels['app.kubernetes.io/managed-by']).toBe('Helm');
   });
@@ -90,7 +80,7 @@ describe('plan → apply → plan (dist/index.js on the sandbox)', () => {
     const jwt = /eyJ[\w-]{10,}\.[\w-]{10,}\.[\w-]{10,}/;
     const leaks = apply.stdout.split('\n').filter((l) => jwt.test(l) && !l.startsWith('::add-mask::'));
     expect(leaks).toEqual([]);
-    expect(apply.stdout).toContain(`::add-mask::${sb.env['INPUT_GITHUB-TOKEN']}`);
+    expect(apply.stdout).toContain(`::add-mask::${demo.sb.env['INPUT_GITHUB-TOKEN']}`);
     expect(apply.stderr).not.toMatch(jwt);
   });
 
@@ -98,7 +88,7 @@ describe('plan → apply → plan (dist/index.js on the sandbox)', () => {
     const plan = await run('plan', { 'fail-on-changes': 'true' });
     expect(plan.code, plan.stdout).toBe(0);
     expect(plan.outputs.changes).toBe('0');
-    sb.log.reset();
+    demo.sb.log.reset();
     const apply = await run('apply');
     expect(apply.code).toBe(0);
     expect(realWrites()).toEqual([]);

@@ -1,24 +1,16 @@
 // The kubeconfig input is written to a 0600 temp file for the run; the main step removes it,
 // and the post step (which runs even when main was cancelled or killed) removes it too.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../sandbox/index.ts';
+import { describe, expect, it } from 'vitest';
+import { ROOT, useDemoSandbox } from './demo-sandbox.ts';
 import { runAction } from './run-action.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-let sb: Sandbox;
-beforeAll(async () => {
-  sb = await startSandbox({ scenario: resolve(ROOT, 'test/sandbox/scenarios/demo.yaml') });
-});
-afterAll(async () => {
-  await sb?.stop();
-});
+const demo = useDemoSandbox();
 
 describe('the kubeconfig input never outlives the job', () => {
   it('main uses it and removes it; the post step removes one a killed main left behind', async () => {
-    const kubeconfig = readFileSync(sb.kubeconfigPath, 'utf8');
-    const env = { ...sb.env, KUBECONFIG: '' };
+    const kubeconfig = readFileSync(demo.sb.kubeconfigPath, 'utf8');
+    const env = { ...demo.sb.env, KUBECONFIG: '' };
     const main = await runAction({
       workspace: ROOT,
       env,

@@ -1,12 +1,10 @@
 // prune: a binding moves to another identity; the credential it leaves behind on the old
 // identity (which another environment still names) is deleted only with prune, and only
 // the one federated to this cluster's issuer. Through dist/index.js on the sandbox.
-import { resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../sandbox/index.ts';
-import { removeWorkspaces, runAction, workspaceWith } from './run-action.ts';
+import { describe, expect, it } from 'vitest';
+import { useDemoSandbox } from './demo-sandbox.ts';
+import { runAction, workspaceWith } from './run-action.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 const PRODUCTION_ISSUER = 'https://westeurope.oic.prod-aks.azure.com/0b1e6c2a-7d3f-4e59-a1c8-5f2e9b4d7a10/3c9d2e4f-6a7b-4c8d-9e0f-1a2b3c4d5e6f/';
 
 const mapping = (bindings: string) =>
@@ -34,25 +32,18 @@ const MOVED = mapping(
   ].join('\n'),
 );
 
-let sb: Sandbox;
-beforeAll(async () => {
-  sb = await startSandbox({ scenario: resolve(ROOT, 'test/sandbox/scenarios/demo.yaml') });
-});
-afterAll(async () => {
-  await sb?.stop();
-  removeWorkspaces();
-});
+const demo = useDemoSandbox();
 
 const run = (text: string, inputs: Record<string, string>) =>
-  runAction({ workspace: workspaceWith(text), env: sb.env, inputs: { environment: 'staging', verify: 'false', ...inputs } });
+  runAction({ workspace: workspaceWith(text), env: demo.sb.env, inputs: { environment: 'staging', verify: 'false', ...inputs } });
 const planned = (result: string) => JSON.parse(result).plan.map((p: { action: string; target: string }) => `${p.action} ${p.target}`).sort();
-const ficNames = (identity: string) => sb.state.identityByName(identity)!.fics.map((f) => f.name).sort();
+const ficNames = (identity: string) => demo.sb.state.identityByName(identity)!.fics.map((f) => f.name).sort();
 
 describe('prune after a binding moved to another identity (dist/index.js on the sandbox)', () => {
   it('keeps the old credential without prune and deletes only this issuer’s with it', async () => {
     expect((await run(BEFORE, { mode: 'apply' })).code).toBe(0);
     // Production's credential on the same identity, made by hand: another issuer.
-    sb.state.addFic(sb.state.identityByName('id-payments')!, {
+    demo.sb.state.addFic(demo.sb.state.identityByName('id-payments')!, {
       name: 'production_payments_payments-api',
       issuer: PRODUCTION_ISSUER,
       subject: 'system:serviceaccount:payments:payments-api',
@@ -84,7 +75,7 @@ describe('prune after a binding moved to another identity (dist/index.js on the 
       '  subscriptionId: 5f0c3a1e-2b4d-4c6e-8f90-1a2b3c4d5e6f',
       '  resourceGroup: rg-identities',
       'environments:',
-      `  staging: { issuer: "${sb.issuerUrl}" }`,
+      `  staging: { issuer: "${demo.sb.issuerUrl}" }`,
       '  staging-canary: { cluster: { resourceGroup: rg-aks-staging, name: aks-staging } }',
       'bindings:',
       '  - { namespace: payments, serviceAccount: payments-api, identity: id-payments, environments: [staging] }',

@@ -1,0 +1,20 @@
+// The demo scenario's sandbox for one e2e test file: started before its tests, stopped
+// after them, together with the workspaces the file made.
+import { resolve } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import { startSandbox, type Sandbox } from '../sandbox/index.ts';
+import { removeWorkspaces } from './run-action.ts';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+
+export function useDemoSandbox(): { readonly sb: Sandbox } {
+  const demo = {} as { sb: Sandbox };
+  beforeAll(async () => {
+    demo.sb = await startSandbox({ scenario: resolve(ROOT, 'test/sandbox/scenarios/demo.yaml') });
+  });
+  afterAll(async () => {
+    await demo.sb?.stop();
+    removeWorkspaces();
+  });
+  return demo;
+}
