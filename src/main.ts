@@ -3,7 +3,7 @@
 import * as core from '@actions/core';
 import { createAzureCredential } from './azure/credential.ts';
 import { createArmPort } from './azure/port.ts';
-import { onCleanup, runCleanups } from './cleanup.ts';
+import { createCleanupRegistry, type CleanupRegistry } from './cleanup.ts';
 import { describeFailure } from './failure.ts';
 import { createKubePort, KUBECONFIG_STATE_KEY, kubeconfigSecrets, loadKubeConfig } from './kube/client.ts';
 import type { Ports } from './plan/environment.ts';
@@ -12,13 +12,17 @@ import { renderMarkdown } from './report/markdown.ts';
 import { renderText } from './report/text.ts';
 import { toResultJson, countChanges, allVerified } from './report/outputs.ts';
 import { parseSettings, type Settings } from './settings.ts';
+import { createSink, oneLine, type LogSink } from './output/sink.ts';
+
+const sink: LogSink = createSink(core);
+const cleanups: CleanupRegistry = createCleanupRegistry();
 
 function handleSignals(): void {
   // A cancelled workflow sends SIGINT then SIGTERM: clean up before the runner kills us.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
-      core.warning(`Received ${signal}: cleaning up before exit`);
-      void runCleanups((m) => core.warning(m)).finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+      sink.warning(`Received ${signal}: cleaning up before exit`);
+      void cleanups.runAll((m) => sink.warning(m)).finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
     });
   }
 }
@@ -42,13 +46,13 @@ function oneIdTokenPerAudience(): (audience: string) => Promise<string> {
 function connect(settings: Settings): Ports {
   const credential = createAzureCredential(settings.azure, oneIdTokenPerAudience());
   // The kubeconfig input may hold a token or a client key: mask them before anything can log them.
-  for (const secret of kubeconfigSecrets(settings.kubeconfig)) core.setSecret(secret);
+  for (const secret of kubeconfigSecrets(settings.kubeconfig)) sink.secret(secret);
   const kube = loadKubeConfig(settings);
   if (kube.tempFile) {
     core.saveState(KUBECONFIG_STATE_KEY, kube.tempFile); // the post step removes it if we die
-    onCleanup('temporary kubeconfig', () => kube.cleanup());
+    cleanups.add('temporary kubeconfig', () => kube.cleanup());
   }
-  core.info(`Kubernetes: ${kube.source.kind} (${kube.kc.getCurrentCluster()?.server ?? 'no server'}); Azure: ${settings.azure.armEndpoint}`);
+  sink.info(`Kubernetes: ${kube.source.kind} (${kube.kc.getCurrentCluster()?.server ?? 'no server'}); Azure: ${settings.azure.armEndpoint}`);
   return { azure: createArmPort(credential, { armEndpoint: settings.azure.armEndpoint }), kube: createKubePort(kube.kc) };
 }
 
@@ -56,29 +60,29 @@ export async function run(): Promise<void> {
   handleSignals();
   try {
     const settings = parseSettings((name) => core.getInput(name));
-    if (settings.githubToken) core.setSecret(settings.githubToken);
+    sink.secret(settings.githubToken);
     const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
-    const report = await runPipeline({ settings, workspace, log: (m) => core.info(m), connect: async () => connect(settings) });
+    const report = await runPipeline({ settings, workspace, sink, connect: async () => connect(settings) });
 
     for (const p of report.problems) {
-      core.error(p.message, { title: 'Workload Identity mapping', file: p.file, startLine: p.line, startColumn: p.column });
+      sink.error(p.message, { title: 'Workload Identity mapping', file: p.file, line: p.line, column: p.column });
     }
     if (report.problems.length) {
-      core.info(`${report.problems.length} problem(s) in ${report.mappingFile}:`);
-      for (const p of report.problems) core.info(`  ${p.file}:${p.line}:${p.column}  ${p.message}`);
+      sink.info(`${report.problems.length} problem(s) in ${report.mappingFile}:`);
+      for (const p of report.problems) sink.info(`  ${p.file}:${p.line}:${p.column}  ${p.message}`);
     }
-    for (const line of renderText(report)) core.info(line);
+    for (const line of renderText(report)) sink.info(line);
     const markdown = renderMarkdown(report);
     if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(markdown, true).write();
 
     core.setOutput('result', JSON.stringify(toResultJson(report)));
     core.setOutput('changes', String(countChanges(report)));
     core.setOutput('verified', String(allVerified(report)));
-    if (report.failures.length) core.setFailed(report.failures.join('\n'));
+    if (report.failures.length) core.setFailed(report.failures.map(oneLine).join('\n'));
   } catch (err) {
-    core.setFailed(describeFailure(err));
+    core.setFailed(describeFailure(err)); // core escapes CR/LF in command values: a stack stays one annotation
   } finally {
-    await runCleanups((m) => core.warning(m));
+    await cleanups.runAll((m) => sink.warning(m));
   }
 }
 

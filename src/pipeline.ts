@@ -10,12 +10,14 @@ import { blockingChecks, planEnvironment, type Ports } from './plan/environment.
 import { isChange } from './plan/types.ts';
 import type { RunReport } from './report/model.ts';
 import type { Settings } from './settings.ts';
+import type { LogSink } from './output/sink.ts';
 
 export interface RunEnvironment {
   settings: Settings;
   /** GITHUB_WORKSPACE: relative paths (mapping file, annotations) are relative to it. */
   workspace: string;
-  log: (message: string) => void;
+  /** Every line the pipeline prints goes through it (src/output/sink.ts). */
+  sink: LogSink;
   /** Logs in to Azure and opens the cluster; only called by modes that need them. */
   connect: () => Promise<Ports>;
 }
@@ -132,7 +134,7 @@ async function planAndApply(run: RunEnvironment, mapping: Mapping, report: RunRe
     return;
   }
 
-  report.applied = await applyPlan(plan, ports, { concurrency: settings.concurrency, log: run.log });
+  report.applied = await applyPlan(plan, ports, { concurrency: settings.concurrency, log: (m) => run.sink.info(m) });
   const failed = report.applied.filter((a) => !a.ok);
   if (failed.length) report.failures.push(`${failed.length} of ${report.applied.length} write(s) failed; the others were applied`);
   if (settings.verify) report.notes.push('Not verified: verification pods are not part of this version yet, so nothing proved that a pod can exchange its token. (verify: false states that you know.)');
