@@ -70,6 +70,12 @@ export interface PodManifest {
   image: string;
 }
 
+/** A whole pod as plain data (the verification pod): the adapter sends it as it is. */
+export interface PodObject {
+  metadata: { name: string; namespace: string; labels: Record<string, string>; annotations: Record<string, string> };
+  spec: Record<string, unknown>;
+}
+
 /** What the admission chain made of a dry-run pod. */
 export interface DryRunPodResult {
   containers: { name: string; env: { name: string; value?: string }[]; volumeMounts: { name: string; mountPath: string }[] }[];
