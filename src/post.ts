@@ -3,19 +3,23 @@
 // verification lands, verification pods by run label). Node built-ins only for now, so the
 // bundle stays small.
 import * as core from '@actions/core';
-import { rmSync } from 'node:fs';
 import { KUBECONFIG_STATE_KEY } from './kube/state-key.ts';
 import { removeKubeconfigTempFiles } from './kube/temp-files.ts';
+import { createSink } from './output/sink.ts';
+
+const sink = createSink(core);
 
 export function runPost(): void {
+  // The saved state only says a kubeconfig was written; which files go is decided by the
+  // temp directory and prefix alone, so a state value naming any other path deletes nothing.
   const recorded = core.getState(KUBECONFIG_STATE_KEY);
-  if (recorded) rmSync(recorded, { force: true });
-  const removed = new Set([...(recorded ? [recorded] : []), ...removeKubeconfigTempFiles()]);
-  for (const file of removed) core.info(`Removed the temporary kubeconfig ${file}`);
+  const removed = removeKubeconfigTempFiles();
+  for (const file of removed) sink.info(`Removed the temporary kubeconfig ${file}`);
+  if (recorded && !removed.includes(recorded)) sink.info(`Left ${recorded} alone: not a temporary kubeconfig of this action, or already gone`);
 }
 
 try {
   runPost();
 } catch (err) {
-  core.warning(`post step: ${(err as Error).message}`);
+  sink.warning(`post step: ${(err as Error).message}`);
 }

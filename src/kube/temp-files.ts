@@ -1,6 +1,6 @@
 // Where the temp kubeconfigs written from the `kubeconfig` input live. Node built-ins only,
 // so the post step can remove them without bundling @kubernetes/client-node.
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { lstatSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -13,10 +13,12 @@ export function kubeconfigTempDir(env: Record<string, string | undefined> = proc
   return join(env.RUNNER_TEMP || tmpdir(), KUBECONFIG_DIR_NAME);
 }
 
-/** Post step: removes every temp kubeconfig this action may have left behind. */
+/** Post step: removes every temp kubeconfig this action may have left behind, and nothing else. */
 export function removeKubeconfigTempFiles(env: Record<string, string | undefined> = process.env): string[] {
   const dir = kubeconfigTempDir(env);
-  if (!existsSync(dir)) return [];
+  // Only a real directory: a symlink in its place could point the removal anywhere.
+  const stat = lstatSync(dir, { throwIfNoEntry: false });
+  if (!stat?.isDirectory()) return [];
   const removed: string[] = [];
   for (const name of readdirSync(dir)) {
     if (!name.startsWith(KUBECONFIG_FILE_PREFIX)) continue;

@@ -22,22 +22,31 @@ export interface LogSink {
   secret(value: string): void;
 }
 
+// Bidi overrides and isolates are shown too: they reorder what a reader sees (Trojan Source).
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
 
 /**
  * Makes one line of any text: CR, LF and other control characters become visible escapes
- * (`\n`, `\r`, `\t`, `\u001b`), so no value can start a new line or hide text; a line that
- * would still begin with `::` is prefixed with a space (the runner only obeys `::` at column 0).
+ * (`\n`, `\r`, `\t`, `\u001b`), so no value can start a new line or hide text. The runner
+ * obeys a line whose first non-blank characters are `::` (it trims leading whitespace first)
+ * and the older `##[command]` form anywhere in a line (actions/runner ActionCommand.cs):
+ * both are broken by a visible backslash.
  */
 export function oneLine(text: unknown): string {
-  const s = String(text).replace(CONTROL, (c) => {
+  return showControls(text)
+    .replaceAll('##[', '#\\#[')
+    .replace(/^(\s*)::/, '$1\\::');
+}
+
+/** CR, LF and other control characters as visible escapes (`\n`, `\r`, `\t`, `\u001b`). */
+export function showControls(text: unknown): string {
+  return String(text).replace(CONTROL, (c) => {
     if (c === '\n') return '\\n';
     if (c === '\r') return '\\r';
     if (c === '\t') return '\\t';
     return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
   });
-  return s.startsWith('::') ? ` ${s}` : s;
 }
 
 /** The subset of @actions/core the sink uses; injected so tests and the post step can pass their own. */

@@ -5,9 +5,7 @@ import type { FicChange, PreflightCheck, ServiceAccountChange } from '../plan/ty
 import { isChange } from '../plan/types.ts';
 import { describeTarget } from '../result.ts';
 import type { RunReport } from './model.ts';
-
-const code = (s: string) => '`' + s.replaceAll('`', "'") + '`';
-const cell = (s: string) => s.replaceAll('|', '\\|').replaceAll('\n', '<br>');
+import { mdCode, mdCodeBlock, mdLines, mdTableRow, mdText } from '../output/markdown-escape.ts';
 
 const ICON: Record<string, string> = {
   create: '➕ create',
@@ -19,16 +17,14 @@ const ICON: Record<string, string> = {
 };
 
 function title(report: RunReport): string {
-  const env = report.environment ? ` — ${report.environment}` : '';
+  const env = report.environment ? ` — ${mdText(report.environment)}` : '';
   const state = report.failures.length ? '❌' : '✅';
   return `### ${state} Workload Identity ${report.mode}${env}`;
 }
 
 function bindingsTable(env: string, bindings: ResolvedBinding[]): string[] {
-  const head = env ? `**${env}** — ${bindings.length} binding(s)` : `${bindings.length} binding(s)`;
-  const rows = bindings.map(
-    (b) => `| ${code(b.namespace)} | ${code(b.serviceAccount)} | ${code(b.identity.name)} | ${code(b.identity.resourceGroup)} | ${code(b.ficName)} |`,
-  );
+  const head = env ? `**${mdText(env)}** — ${bindings.length} binding(s)` : `${bindings.length} binding(s)`;
+  const rows = bindings.map((b) => mdTableRow([mdCode(b.namespace), mdCode(b.serviceAccount), mdCode(b.identity.name), mdCode(b.identity.resourceGroup), mdCode(b.ficName)]));
   return [head, '', '| namespace | ServiceAccount | identity | resource group | federated credential |', '|---|---|---|---|---|', ...rows, ''];
 }
 
@@ -37,7 +33,7 @@ function ficRows(changes: FicChange[]): string[] {
   return [
     '| federated credential | identity | action | why |',
     '|---|---|---|---|',
-    ...changes.map((c) => `| ${code(c.name)} | ${code(c.identity.name)} | ${ICON[c.action]} | ${cell(c.reason)} |`),
+    ...changes.map((c) => mdTableRow([mdCode(c.name), mdCode(c.identity.name), ICON[c.action]!, mdLines(c.reason)])),
     '',
   ];
 }
@@ -48,8 +44,8 @@ function saRows(changes: ServiceAccountChange[]): string[] {
     '| ServiceAccount | action | why |',
     '|---|---|---|',
     ...changes.map((c) => {
-      const restart = c.podsToRestart.length ? `<br>restart: ${c.podsToRestart.map(code).join(', ')}` : '';
-      return `| ${code(`${c.namespace}/${c.name}`)} | ${ICON[c.action]} | ${cell(c.reason)}${restart} |`;
+      const restart = c.podsToRestart.length ? `<br>restart: ${c.podsToRestart.map(mdCode).join(', ')}` : '';
+      return mdTableRow([mdCode(`${c.namespace}/${c.name}`), ICON[c.action]!, mdLines(c.reason) + restart]);
     }),
     '',
   ];
@@ -61,8 +57,8 @@ function preflightRows(checks: PreflightCheck[]): string[] {
   const mark = (c: PreflightCheck) => (c.ok ? '✅' : c.severity === 'error' ? '❌' : '⚠️');
   const lines = ['#### Preflight', ''];
   for (const c of shown) {
-    lines.push(`- ${mark(c)} **${c.name}**: ${c.detail}`);
-    if (!c.ok && c.fix) lines.push('', '  <details><summary>How to fix</summary>', '', '  ```', ...c.fix.split('\n').map((l) => `  ${l}`), '  ```', '  </details>', '');
+    lines.push(`- ${mark(c)} **${mdText(c.name)}**: ${mdLines(c.detail)}`);
+    if (!c.ok && c.fix) lines.push('', '  <details><summary>How to fix</summary>', '', ...mdCodeBlock(c.fix, '  '), '  </details>', '');
   }
   lines.push('');
   return lines;
@@ -70,15 +66,15 @@ function preflightRows(checks: PreflightCheck[]): string[] {
 
 export function renderMarkdown(report: RunReport): string {
   const out: string[] = [title(report), ''];
-  for (const f of report.failures) out.push(`> **Failed:** ${cell(f)}`, '');
+  for (const f of report.failures) out.push(`> **Failed:** ${mdLines(f)}`, '');
   if (report.problems.length) {
-    out.push(`#### ${report.problems.length} problem(s) in ${code(report.mappingFile)}`, '');
-    for (const p of report.problems) out.push(`- line ${p.line}, column ${p.column}: ${p.message}`);
+    out.push(`#### ${report.problems.length} problem(s) in ${mdCode(report.mappingFile)}`, '');
+    for (const p of report.problems) out.push(`- line ${p.line}, column ${p.column}: ${mdLines(p.message)}`);
     out.push('');
   }
   const plan = report.plan;
   if (plan) {
-    out.push(`Issuer: ${code(plan.issuer)}`, '');
+    out.push(`Issuer: ${mdCode(plan.issuer)}`, '');
     out.push(...preflightRows(plan.preflight));
     const fics = plan.federatedCredentials.filter(isChange);
     const sas = plan.serviceAccounts.filter(isChange);
@@ -88,20 +84,20 @@ export function renderMarkdown(report: RunReport): string {
     out.push(...saRows(sas));
     const adopted = plan.federatedCredentials.filter((c) => c.action === 'adopt');
     if (adopted.length) {
-      out.push(`Adopted as they are (same issuer, subject and audience under another name, e.g. made with az CLI): ${adopted.map((c) => `${code(c.name)} on ${code(c.identity.name)}`).join(', ')}`, '');
+      out.push(`Adopted as they are (same issuer, subject and audience under another name, e.g. made with az CLI): ${adopted.map((c) => `${mdCode(c.name)} on ${mdCode(c.identity.name)}`).join(', ')}`, '');
     }
   }
   if (report.applied?.length) {
     const failed = report.applied.filter((a) => !a.ok);
     out.push(`#### Applied: ${report.applied.length - failed.length} ok, ${failed.length} failed`, '');
     for (const a of failed) {
-      out.push(`- ❌ ${code(describeTarget(a.change))} (${a.change.action}, ${a.attempts} attempt(s)): ${cell(a.error ?? 'failed')}`);
+      out.push(`- ❌ ${mdCode(describeTarget(a.change))} (${a.change.action}, ${a.attempts} attempt(s)): ${mdLines(a.error ?? 'failed')}`);
     }
     if (failed.length) out.push('');
   }
   if (report.mode === 'validate' || !plan) {
     for (const [env, bindings] of report.bindings) out.push(...bindingsTable(env, bindings));
   }
-  for (const n of report.notes) out.push(`> ${cell(n)}`, '');
+  for (const n of report.notes) out.push(`> ${mdLines(n)}`, '');
   return out.join('\n');
 }
