@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ROOT, useDemoSandbox } from './demo-sandbox.ts';
 import { runAction, type ActionRun } from './run-action.ts';
+import { parseGfm, visibleText } from '../output/gfm.ts';
 
 const KUBECTL = '/usr/bin/kubectl';
 
@@ -18,7 +19,9 @@ const run = (mode: string, extra: Record<string, string> = {}): Promise<ActionRu
 const realWrites = () =>
   demo.sb.log.writes().filter((c) => c.service !== 'entra' && !c.path.includes('selfsubjectaccessreviews') && !c.path.includes('dryRun=All'));
 
-describe('plan → apply → plan (dist/index.js on the sandbox)', () => {
+// One story on one sandbox: plan, then apply, then what apply left; the steps keep their
+// order even when the suite runs shuffled.
+describe('plan → apply → plan (dist/index.js on the sandbox)', { shuffle: false }, () => {
   it('plan shows the FIC and ServiceAccount changes and writes nothing', async () => {
     demo.sb.log.reset();
     const plan = await run('plan');
@@ -36,7 +39,8 @@ describe('plan → apply → plan (dist/index.js on the sandbox)', () => {
       'service-account create payments/payments-api',
       'service-account create reporting/report-generator',
     ]);
-    expect(plan.summary).toContain('Adopted as they are (same issuer, subject and audience under another name, e.g. made with az CLI): `orders-by-hand` on `id-orders`');
+    const summary = parseGfm(plan.summary).children.map(visibleText);
+    expect(summary).toContain('Adopted as they are (same issuer, subject and audience under another name, e.g. made with az CLI): orders-by-hand on id-orders');
     expect(plan.outputs.changes).toBe(String(result.plan.length));
   });
 

@@ -151,7 +151,8 @@ describe('ServiceAccounts: CRUD and Status bodies', () => {
   });
 });
 
-describe('patches', () => {
+// One story: the JSON patch and server-side apply work on what the merge patch made.
+describe('patches', { shuffle: false }, () => {
   it('a merge patch changes the named fields and keeps the others', async () => {
     await namespace('patches');
     await core.createNamespacedServiceAccount({
@@ -202,7 +203,8 @@ describe('patches', () => {
   });
 });
 
-describe('watch', () => {
+// One story: the second watch reads the namespace the first one made.
+describe('watch', { shuffle: false }, () => {
   it('sees ADDED, MODIFIED and DELETED, starting from a resourceVersion', async () => {
     await namespace('watched');
     const list = await core.listNamespacedServiceAccount({ namespace: 'watched' });

@@ -43,7 +43,9 @@ spec:
     securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
 `;
 
-describe.skipIf(!hasKubectl)('kubectl', () => {
+// One story: each step uses what the one before made (namespace, ServiceAccount, pod), so
+// the steps keep their order even when the suite runs shuffled.
+describe.skipIf(!hasKubectl)('kubectl', { shuffle: false }, () => {
   beforeAll(async () => {
     h = await startKube();
   });

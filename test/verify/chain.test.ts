@@ -76,6 +76,7 @@ const resultOf = (log: string): ProbeResult => {
 
 describe('the verification pod on the sandbox', () => {
   it('a pod really exchanges its projected token: tid and oid of the identity, no token in the log', async () => {
+    sb.log.reset(); // the exchanges counted below are this test's, whatever ran before
     const inv = newInvocation({ GITHUB_RUN_ID: '7', GITHUB_RUN_ATTEMPT: '1', GITHUB_JOB: 'deploy' });
     const body = verificationPod({ invocation: inv, environment: 'staging', namespace: 'payments', serviceAccount: 'payments-api', image: 'mcr.microsoft.com/azurelinux/base/nodejs:24', timeoutSeconds: 60, expect: expectation() }) as unknown as V1Pod;
     const { pod, log } = await runToEnd(body);
