@@ -5,13 +5,15 @@
 // pod that starts, where the old annotation (or none) at least keeps today's behaviour.
 import { applyFederatedCredentials } from './azure/apply.ts';
 import { applyServiceAccounts } from './kube/apply.ts';
+import type { Network } from './net/index.ts';
 import type { Ports } from './plan/environment.ts';
 import type { AppliedChange, FicChange, Plan, ServiceAccountChange } from './plan/types.ts';
 
 const saKey = (namespace: string, name: string) => `${namespace}/${name}`;
 
-export async function applyPlan(plan: Plan, ports: Ports, opts: { concurrency: number; log: (m: string) => void }): Promise<AppliedChange[]> {
-  const fics = await applyFederatedCredentials(plan.federatedCredentials, ports.azure, { concurrency: opts.concurrency, log: opts.log });
+export async function applyPlan(plan: Plan, ports: Ports, opts: { concurrency: number; log: (m: string) => void; net?: Network }): Promise<AppliedChange[]> {
+  const net = opts.net ? { net: opts.net } : {};
+  const fics = await applyFederatedCredentials(plan.federatedCredentials, ports.azure, { concurrency: opts.concurrency, log: opts.log, ...net });
 
   const failedFor = new Map<string, FicChange>();
   for (const a of fics) {
@@ -26,6 +28,6 @@ export async function applyPlan(plan: Plan, ports: Ports, opts: { concurrency: n
       held.push({ change, ok: false, attempts: 0, error: `not applied: its federated credential '${fic.name}' on identity '${fic.identity.name}' could not be written` });
     } else ready.push(change);
   }
-  const sas = await applyServiceAccounts(ready, ports.kube, { concurrency: opts.concurrency });
+  const sas = await applyServiceAccounts(ready, ports.kube, { concurrency: opts.concurrency, ...net });
   return [...fics, ...held, ...sas];
 }

@@ -4,9 +4,10 @@
 import { AzureCallError } from './azure/errors.ts';
 import { KubeConfigError } from './kube/client.ts';
 import { KubeApiError } from './kube/port.ts';
+import { DeadlineError, FetchError, RequestTimeoutError } from './net/index.ts';
 import { InputError } from './settings.ts';
 
-const EXPECTED = [InputError, KubeConfigError, KubeApiError, AzureCallError];
+const EXPECTED = [InputError, KubeConfigError, KubeApiError, AzureCallError, DeadlineError, RequestTimeoutError, FetchError];
 
 export function describeFailure(err: unknown): string {
   if (EXPECTED.some((kind) => err instanceof kind)) return (err as Error).message;

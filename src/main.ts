@@ -1,13 +1,15 @@
 // Entry point: read inputs once, run the pipeline, turn its report into annotations,
 // a job summary and outputs. Any thrown error becomes one readable failure line.
 import * as core from '@actions/core';
-import { createAzureCredential } from './azure/credential.ts';
+import { createAzureCredential, warnOnBackgroundTokenRefresh } from './azure/credential.ts';
+import { oneIdTokenPerAudience, requestIdToken } from './azure/github-id-token.ts';
 import { createArmPort } from './azure/port.ts';
 import { createCleanupRegistry, type CleanupRegistry } from './cleanup.ts';
 import { describeFailure } from './failure.ts';
 import { createKubePort, KUBECONFIG_STATE_KEY, kubeconfigSecrets, loadKubeConfig } from './kube/client.ts';
 import type { Ports } from './plan/environment.ts';
-import { runPipeline } from './pipeline.ts';
+import { newReport, noteDeadline, runPipeline } from './pipeline.ts';
+import { createDeadline, createNetwork, requestTimeoutFrom, type Network } from './net/index.ts';
 import { renderMarkdown } from './report/markdown.ts';
 import { renderText } from './report/text.ts';
 import { toResultJson, countChanges, allVerified } from './report/outputs.ts';
@@ -27,24 +29,11 @@ function handleSignals(): void {
   }
 }
 
-/**
- * Each ARM client asks for an assertion when it first needs a token; GitHub's OIDC token
- * is valid for minutes, so one per audience serves the whole run (fewer calls, one mask).
- */
-function oneIdTokenPerAudience(): (audience: string) => Promise<string> {
-  const tokens = new Map<string, { value: Promise<string>; at: number }>();
-  return (audience) => {
-    const cached = tokens.get(audience);
-    if (cached && Date.now() - cached.at < 4 * 60_000) return cached.value;
-    const value = core.getIDToken(audience);
-    tokens.set(audience, { value, at: Date.now() });
-    value.catch(() => tokens.delete(audience));
-    return value;
-  };
-}
-
-function connect(settings: Settings): Ports {
-  const credential = createAzureCredential(settings.azure, oneIdTokenPerAudience());
+function connect(settings: Settings, net: Network): Ports {
+  const endpoint = { url: process.env.ACTIONS_ID_TOKEN_REQUEST_URL, token: process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN };
+  const idTokens = oneIdTokenPerAudience((audience) => requestIdToken(endpoint, audience, net, (secret) => sink.secret(secret)));
+  const credential = createAzureCredential(settings.azure, idTokens, net);
+  warnOnBackgroundTokenRefresh((m) => sink.warning(m));
   // The kubeconfig input may hold a token or a client key: mask them before anything can log them.
   for (const secret of kubeconfigSecrets(settings.kubeconfig)) sink.secret(secret);
   const kube = loadKubeConfig(settings);
@@ -53,16 +42,38 @@ function connect(settings: Settings): Ports {
     cleanups.add('temporary kubeconfig', () => kube.cleanup());
   }
   sink.info(`Kubernetes: ${kube.source.kind} (${kube.kc.getCurrentCluster()?.server ?? 'no server'}); Azure: ${settings.azure.armEndpoint}`);
-  return { azure: createArmPort(credential, { armEndpoint: settings.azure.armEndpoint }), kube: createKubePort(kube.kc) };
+  return { azure: createArmPort(credential, { armEndpoint: settings.azure.armEndpoint, net }), kube: createKubePort(kube.kc, net) };
+}
+
+/**
+ * Every request honours the deadline's signal, so the pipeline returns soon after it; this
+ * is the backstop for one that does not (a credential process, a library without a
+ * signal): the report is written with what is known and the run ends anyway.
+ */
+const DEADLINE_GRACE_MS = 5_000;
+function pastDeadline(net: Network): Promise<'deadline'> {
+  return new Promise((resolve) => {
+    const wait = (): void => void setTimeout(() => resolve('deadline'), DEADLINE_GRACE_MS).unref();
+    if (net.deadline.signal.aborted) wait();
+    else net.deadline.signal.addEventListener('abort', wait, { once: true });
+  });
 }
 
 export async function run(): Promise<void> {
   handleSignals();
+  let net: Network | undefined;
   try {
     const settings = parseSettings((name) => core.getInput(name));
     sink.secret(settings.githubToken);
     const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
-    const report = await runPipeline({ settings, workspace, sink, connect: async () => connect(settings) });
+    net = createNetwork({ timeoutMs: requestTimeoutFrom(process.env), deadline: createDeadline(settings.timeoutSeconds), log: (line) => sink.info(line) });
+    const run = { settings, workspace, sink, net, connect: async () => connect(settings, net!) };
+    const report = newReport(run);
+    const outcome = await Promise.race([runPipeline(run, report), pastDeadline(net)]);
+    if (outcome === 'deadline') {
+      sink.warning(`Work still in flight ${DEADLINE_GRACE_MS / 1000} s after the run's deadline was abandoned`);
+      noteDeadline(report, net);
+    }
 
     for (const p of report.problems) {
       sink.error(p.message, { title: 'Workload Identity mapping', file: p.file, line: p.line, column: p.column });
@@ -84,6 +95,9 @@ export async function run(): Promise<void> {
   } finally {
     await cleanups.runAll((m) => sink.warning(m));
   }
+  // Past the deadline, nothing may keep the job (and the environment's lock) alive: work
+  // abandoned above, an SDK timer. The report is written; exit with its code.
+  if (net?.deadline.passed()) process.exit();
 }
 
 await run();

@@ -11,6 +11,7 @@ import { isChange } from './plan/types.ts';
 import type { RunReport } from './report/model.ts';
 import type { Settings } from './settings.ts';
 import type { LogSink } from './output/sink.ts';
+import { createNetwork, type Network } from './net/index.ts';
 
 export interface RunEnvironment {
   settings: Settings;
@@ -20,6 +21,8 @@ export interface RunEnvironment {
   sink: LogSink;
   /** Logs in to Azure and opens the cluster; only called by modes that need them. */
   connect: () => Promise<Ports>;
+  /** Request timeout, the run's deadline, retry log (src/net); default: 30 s, no deadline. */
+  net?: Network;
 }
 
 export function displayPath(workspace: string, file: string): string {
@@ -69,9 +72,10 @@ function subscriptionProblems(bindings: ResolvedBinding[]): MappingProblem[] {
     }));
 }
 
-export async function runPipeline(run: RunEnvironment): Promise<RunReport> {
+/** An empty report for this run; main keeps it to report even a pipeline the deadline left hanging. */
+export function newReport(run: Pick<RunEnvironment, 'settings' | 'workspace'>): RunReport {
   const { settings } = run;
-  const report: RunReport = {
+  return {
     mode: settings.mode,
     mappingFile: displayPath(run.workspace, resolve(run.workspace, settings.mappingFile)),
     environment: settings.environment,
@@ -80,6 +84,17 @@ export async function runPipeline(run: RunEnvironment): Promise<RunReport> {
     failures: [],
     notes: [],
   };
+}
+
+/** The failure line of a run whose deadline passed: once, whichever stage noticed. */
+export function noteDeadline(report: RunReport, net: Network): void {
+  if (!net.deadline.passed() || report.failures.some((f) => f.includes("the run's deadline passed"))) return;
+  report.failures.push(`the run's deadline passed (timeout: ${net.deadline.seconds} s): no further work was started; what was done is reported above`);
+}
+
+export async function runPipeline(run: RunEnvironment, report: RunReport = newReport(run)): Promise<RunReport> {
+  const { settings } = run;
+  const net = run.net ?? createNetwork();
   if (settings.mode === 'discover') {
     report.failures.push("mode 'discover' is not implemented yet in this version of the action");
     return report;
@@ -92,22 +107,24 @@ export async function runPipeline(run: RunEnvironment): Promise<RunReport> {
     return report;
   }
   try {
-    await planAndApply(run, mapping, report, settings.mode);
+    await planAndApply(run, net, mapping, report, settings.mode);
   } catch (err) {
     // Keep what was planned and applied so far in the report: the summary and the
     // outputs must say what happened before the failure.
     report.failures.push(describeFailure(err));
   }
+  noteDeadline(report, net);
   return report;
 }
 
-async function planAndApply(run: RunEnvironment, mapping: Mapping, report: RunReport, mode: 'plan' | 'apply'): Promise<void> {
+async function planAndApply(run: RunEnvironment, net: Network, mapping: Mapping, report: RunReport, mode: 'plan' | 'apply'): Promise<void> {
   const { settings } = run;
   report.problems = subscriptionProblems(report.bindings.get(report.environment) ?? []);
   if (report.problems.length) {
     report.failures.push(`${report.problems.length} identity reference(s) without a subscription in ${report.mappingFile}`);
     return;
   }
+  net.deadline.check('logging in to Azure and the cluster');
   const ports = await run.connect();
   const plan = await planEnvironment(
     {
@@ -123,6 +140,9 @@ async function planAndApply(run: RunEnvironment, mapping: Mapping, report: RunRe
     ports,
   );
   report.plan = plan;
+  // A plan the deadline cut short is not one to act on or to judge drift by: the pipeline
+  // reports the deadline (noteDeadline) with what was planned so far.
+  if (net.deadline.passed()) return;
   const blocking = blockingChecks(plan);
   if (blocking.length) {
     report.failures.push(`${blocking.length} preflight check(s) failed: ${blocking.map((c) => c.name).join(', ')}` + (mode === 'apply' ? '; nothing was applied' : ''));
@@ -134,7 +154,7 @@ async function planAndApply(run: RunEnvironment, mapping: Mapping, report: RunRe
     return;
   }
 
-  report.applied = await applyPlan(plan, ports, { concurrency: settings.concurrency, log: (m) => run.sink.info(m) });
+  report.applied = await applyPlan(plan, ports, { concurrency: settings.concurrency, log: (m) => run.sink.info(m), net });
   const failed = report.applied.filter((a) => !a.ok);
   if (failed.length) report.failures.push(`${failed.length} of ${report.applied.length} write(s) failed; the others were applied`);
   if (settings.verify) report.notes.push('Not verified: verification pods are not part of this version yet, so nothing proved that a pod can exchange its token. (verify: false states that you know.)');

@@ -25,7 +25,7 @@ export interface ResultJson {
   mode: Mode;
   issuer: string;
   plan: ResultPlanEntry[];
-  applied: { target: string; action: string; ok: boolean; error?: string }[];
+  applied: { target: string; action: string; ok: boolean; error?: string; outcomeUnknown?: boolean }[];
   verifications: VerificationResult[];
   preflight: PreflightCheck[];
   problems: string[];
@@ -47,5 +47,6 @@ export function appliedEntries(applied: AppliedChange[]): ResultJson['applied'] 
     action: a.change.action,
     ok: a.ok,
     ...(a.error ? { error: a.error } : {}),
+    ...(a.outcomeUnknown ? { outcomeUnknown: true } : {}),
   }));
 }

@@ -15,6 +15,8 @@ export interface Settings {
   verifyTimeoutSeconds: number;
   verifyScope: string;
   concurrency: number;
+  /** The `timeout` input: deadline of the whole run, in seconds. */
+  timeoutSeconds: number;
   prune: boolean;
   failOnChanges: boolean;
   azure: {
@@ -102,6 +104,8 @@ export function parseSettings(get: GetInput): Settings {
     verifyTimeoutSeconds: int(get, 'verify-timeout', 180, 10, 3600),
     verifyScope: get('verify-scope').trim() || 'https://management.azure.com/.default',
     concurrency: int(get, 'concurrency', 8, 1, 64),
+    // Up to GitHub's 6 h job limit; under 10 s not even a login fits.
+    timeoutSeconds: int(get, 'timeout', 900, 10, 21_600),
     prune: bool(get, 'prune', false),
     failOnChanges: bool(get, 'fail-on-changes', false),
     azure: {

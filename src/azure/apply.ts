@@ -9,12 +9,16 @@ import pLimit from 'p-limit';
 import { identityKey } from '../mapping/identity.ts';
 import type { AppliedChange, FicChange } from '../plan/types.ts';
 import type { AzurePort } from './port.ts';
-import { WRITE_RETRY, withRetry, type RetryOptions } from './retry.ts';
+import { createNetwork, cutOffInFlight, type Network } from '../net/index.ts';
+import { outcomeOf } from '../net/outcome.ts';
+import { armRetry, withRetry, type RetryOptions } from './retry.ts';
 
 export interface ApplyOptions {
   /** How many identities are written at the same time (the `concurrency` input). */
   concurrency: number;
   log?: (message: string) => void;
+  /** Request timeout, deadline and retry log (src/net); retry lines go to `net.log`, or `log` without it. */
+  net?: Network;
   /** Overrides of the write retry policy (tests use short delays). */
   retry?: Partial<RetryOptions>;
 }
@@ -34,6 +38,7 @@ export async function applyFederatedCredentials(changes: FicChange[], port: Azur
     else chains.set(key, [{ change, index }]);
   });
 
+  const net = opts.net ?? createNetwork({ log: (line) => opts.log?.(line) });
   const results = new Map<number, AppliedChange>();
   const limit = pLimit(Math.max(1, opts.concurrency));
   // Longest chains first: when there are more identities than `concurrency`, starting the
@@ -46,12 +51,11 @@ export async function applyFederatedCredentials(changes: FicChange[], port: Azur
         // are independent credentials, and the report lists each failure with its code.
         for (const { change, index } of chain) {
           const what = `federated credential '${change.name}' on identity '${change.identity.name}'`;
-          const retry: RetryOptions = {
-            ...WRITE_RETRY,
-            ...opts.retry,
-            onRetry: ({ attempt, delayMs, error }) =>
-              opts.log?.(`${what}: ${error.code}${error.statusCode ? ` (HTTP ${error.statusCode})` : ''}, retrying in ${(delayMs / 1000).toFixed(1)} s (attempt ${attempt + 1})`),
-          };
+          if (net.deadline.passed()) {
+            results.set(index, { change, ok: false, attempts: 0, error: `${what}: not started, the run's deadline passed (timeout: ${net.deadline.seconds} s)` });
+            continue;
+          }
+          const retry: RetryOptions = armRetry(net, net.write, what, opts.retry);
           const operation = `${change.action.toUpperCase()} ${what}`;
           const result = await withRetry(
             operation,
@@ -59,8 +63,10 @@ export async function applyFederatedCredentials(changes: FicChange[], port: Azur
             retry,
           );
           if ('error' in result) {
-            opts.log?.(`${what}: failed after ${result.attempts} attempt(s): ${result.error.message}`);
-            results.set(index, { change, ok: false, error: result.error.message, attempts: result.attempts });
+            const unknown = cutOffInFlight(result.error);
+            const error = unknown ? outcomeOf(what) : result.error.message;
+            opts.log?.(`${what}: failed after ${result.attempts} attempt(s): ${error}`);
+            results.set(index, { change, ok: false, error, attempts: result.attempts, ...(unknown ? { outcomeUnknown: true } : {}) });
           } else {
             opts.log?.(`${past[change.action as keyof typeof past]} ${what}`);
             results.set(index, { change, ok: true, attempts: result.attempts });

@@ -4,7 +4,9 @@
 // Login failures are the first thing a new user hits, so each one says what to change.
 import { ClientAssertionCredential, DefaultAzureCredential, type AccessToken, type GetTokenOptions, type TokenCredential } from '@azure/identity';
 import { CLOUDS, type Settings } from '../settings.ts';
+import { createNetwork, type Network } from '../net/index.ts';
 import { AzureCallError } from './errors.ts';
+import { retryPipelinePolicy, timeoutPolicy } from './pipeline.ts';
 
 /** Audience GitHub puts in the OIDC token; Entra's FIC for the login identity must list it. */
 const GITHUB_OIDC_AUDIENCE = 'api://AzureADTokenExchange';
@@ -106,7 +108,22 @@ function explainIdTokenError(err: unknown): AzureLoginError {
   return new AzureLoginError('GitHubOidcTokenFailed', `Could not get the workflow's GitHub OIDC token: ${text}`, err);
 }
 
-function githubOidcCredential(settings: Settings['azure'], getIdToken: (audience: string) => Promise<string>): TokenCredential {
+/**
+ * Entra's token requests under the network policy: the SDK's retry off, ours and the
+ * request timeout in its place (the IdentityClient is MSAL's network client, so every
+ * token request goes through this pipeline).
+ */
+function entraPipeline(net: Network) {
+  return {
+    retryOptions: { maxRetries: 0 },
+    additionalPolicies: [
+      { policy: retryPipelinePolicy(net, 'Entra token request'), position: 'perCall' as const },
+      { policy: timeoutPolicy(net), position: 'perRetry' as const },
+    ],
+  };
+}
+
+function githubOidcCredential(settings: Settings['azure'], getIdToken: (audience: string) => Promise<string>, net: Network): TokenCredential {
   const ctx: LoginContext = { clientId: settings.clientId, tenantId: settings.tenantId, authorityHost: settings.authorityHost };
   let idTokenError: AzureLoginError | undefined;
   const inner = new ClientAssertionCredential(
@@ -124,7 +141,7 @@ function githubOidcCredential(settings: Settings['azure'], getIdToken: (audience
         throw idTokenError;
       }
     },
-    { authorityHost: settings.authorityHost, disableInstanceDiscovery: !isKnownAuthorityHost(settings.authorityHost) },
+    { authorityHost: settings.authorityHost, disableInstanceDiscovery: !isKnownAuthorityHost(settings.authorityHost), ...entraPipeline(net) },
   );
   return {
     async getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken | null> {
@@ -138,10 +155,13 @@ function githubOidcCredential(settings: Settings['azure'], getIdToken: (audience
   };
 }
 
-function defaultCredential(settings: Settings['azure']): TokenCredential {
+function defaultCredential(settings: Settings['azure'], net: Network): TokenCredential {
   const inner = new DefaultAzureCredential({
     authorityHost: settings.authorityHost,
     disableInstanceDiscovery: !isKnownAuthorityHost(settings.authorityHost),
+    // The az CLI / azd / PowerShell credentials run a process: bounded like a request.
+    processTimeoutInMs: net.timeoutMs,
+    ...entraPipeline(net),
   });
   return {
     async getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken | null> {
@@ -160,6 +180,27 @@ function defaultCredential(settings: Settings['azure']): TokenCredential {
   };
 }
 
-export function createAzureCredential(settings: Settings['azure'], getIdToken: (audience: string) => Promise<string>): TokenCredential {
-  return settings.clientId && settings.tenantId ? githubOidcCredential(settings, getIdToken) : defaultCredential(settings);
+export function createAzureCredential(settings: Settings['azure'], getIdToken: (audience: string) => Promise<string>, net: Network = createNetwork()): TokenCredential {
+  return settings.clientId && settings.tenantId ? githubOidcCredential(settings, getIdToken, net) : defaultCredential(settings, net);
+}
+
+/**
+ * The SDK refreshes a token in the background (core-rest-pipeline's token cycler, from 2
+ * minutes before expiry) and nobody awaits that refresh: when Entra is down at that moment
+ * its final failure is an unhandled rejection, and Node ends the process with exit 1 — a
+ * successful apply would fail. Only that rejection becomes a warning (every error our
+ * credential throws is an AzureLoginError, and the cycler's own "Failed to refresh access
+ * token."); anything else stays fatal, as a blanket handler would hide real bugs. A call
+ * that needs the token still fails on its own, and the exit code follows the report.
+ */
+export function isBackgroundTokenRefreshFailure(reason: unknown): boolean {
+  const e = reason as { name?: unknown; message?: unknown } | undefined;
+  return e?.name === 'AzureLoginError' || e?.message === 'Failed to refresh access token.';
+}
+
+export function warnOnBackgroundTokenRefresh(warn: (message: string) => void, proc: Pick<NodeJS.Process, 'on'> = process): void {
+  proc.on('unhandledRejection', (reason) => {
+    if (!isBackgroundTokenRefreshFailure(reason)) throw reason;
+    warn(`The Azure SDK's background token refresh failed; calls still needing a token report their own error: ${(reason as Error).message}`);
+  });
 }

@@ -1,6 +1,7 @@
 // One error type for every ARM call the action makes: the domain context (which operation,
 // on which identity or credential) in the message, and the ARM error code and HTTP status
 // kept as fields, so that retry decisions, the report and the tests read `code`, not text.
+import { retryAfterMs } from '../net/retry-after.ts';
 
 /** Azure rejects parallel FIC writes on one identity with this code (409). */
 export const CONCURRENT_FIC_WRITES = 'ConcurrentFederatedIdentityCredentialsWritesForSingleManagedIdentity';
@@ -39,17 +40,7 @@ interface RestErrorLike {
 
 /** Parses the throttling headers the way core-rest-pipeline does (seconds, ms, or an HTTP date). */
 export function retryAfterFromHeaders(headers: HeaderBag | undefined, now = Date.now()): number | undefined {
-  if (!headers) return undefined;
-  for (const [name, factor] of [['retry-after-ms', 1], ['x-ms-retry-after-ms', 1], ['retry-after', 1000]] as const) {
-    const raw = headers.get(name)?.trim();
-    if (!raw) continue;
-    if (/^\d+(\.\d+)?$/.test(raw)) return Number(raw) * factor;
-    if (name === 'retry-after') {
-      const date = Date.parse(raw);
-      if (Number.isFinite(date)) return Math.max(0, date - now);
-    }
-  }
-  return undefined;
+  return headers ? retryAfterMs((name) => headers.get(name), now) : undefined;
 }
 
 /** ARM puts `{error: {code, message}}` in the body; RestError usually lifted it already. */

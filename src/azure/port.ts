@@ -7,7 +7,9 @@ import { ContainerServiceClient } from '@azure/arm-containerservice';
 import type { FederatedCredential, ManagedIdentity } from '../plan/types.ts';
 import { AzureCallError, toAzureError } from './errors.ts';
 import { identityResourceId, type IdentityParts } from '../mapping/identity.ts';
-import { READ_RETRY, retrying, type RetryOptions } from './retry.ts';
+import { createNetwork, type Network } from '../net/index.ts';
+import { armRetry, retrying, type RetryOptions } from './retry.ts';
+import { timeoutPolicy } from './pipeline.ts';
 
 export interface ClusterLocator {
   subscriptionId: string;
@@ -39,7 +41,10 @@ export interface ArmPortOptions {
   /** settings.azure.armEndpoint, e.g. https://management.azure.com (no trailing slash). */
   armEndpoint: string;
   userAgentPrefix?: string;
-  readRetry?: RetryOptions;
+  /** Request timeout, deadline, retry log (src/net); default: 30 s, no deadline, silent. */
+  net?: Network;
+  /** Overrides of the read retry (tests use short delays). */
+  readRetry?: Partial<RetryOptions>;
 }
 
 const describeIdentity = (i: { name: string; resourceGroup: string; subscriptionId: string }): string =>
@@ -47,7 +52,9 @@ const describeIdentity = (i: { name: string; resourceGroup: string; subscription
 
 export function createArmPort(credential: TokenCredential, options: ArmPortOptions): AzurePort {
   const endpoint = options.armEndpoint.replace(/\/+$/, '');
-  const readRetry = options.readRetry ?? READ_RETRY;
+  const net = options.net ?? createNetwork();
+  const readRetry = (what: string): RetryOptions => armRetry(net, net.read, what, options.readRetry);
+  const timeout = timeoutPolicy(net);
   const userAgentOptions = { userAgentPrefix: options.userAgentPrefix ?? 'workload-identity-action' };
   // SDK retries off: retry.ts is the single retry layer (see the comment there).
   const retryOptions = { maxRetries: 0 };
@@ -62,6 +69,8 @@ export function createArmPort(credential: TokenCredential, options: ArmPortOptio
     if (!client) {
       // api-version 2024-11-30 is the SDK's default; pinned here so an SDK bump cannot change it silently.
       client = new ManagedServiceIdentityClient(credential, subscriptionId, { endpoint, apiVersion: '2024-11-30', retryOptions, userAgentOptions });
+      // After signing: the token request has its own timeout in the credential's pipeline.
+      client.pipeline.addPolicy(timeout, { afterPhase: 'Sign' });
       msiClients.set(key, client);
     }
     return client;
@@ -77,6 +86,7 @@ export function createArmPort(credential: TokenCredential, options: ArmPortOptio
         retryOptions,
         userAgentOptions,
       });
+      client.pipeline.addPolicy(timeout, { afterPhase: 'Sign' });
       aksClients.set(key, client);
     }
     return client;
@@ -85,7 +95,7 @@ export function createArmPort(credential: TokenCredential, options: ArmPortOptio
   return {
     async getIdentity(ref) {
       const op = `GET ${describeIdentity(ref)}`;
-      const found = await retrying(op, () => msi(ref.subscriptionId).userAssignedIdentities.get(ref.resourceGroup, ref.name), readRetry);
+      const found = await retrying(op, () => msi(ref.subscriptionId).userAssignedIdentities.get(ref.resourceGroup, ref.name), readRetry(op));
       if (!found.clientId || !found.principalId || !found.tenantId) {
         throw new AzureCallError(op, 'IncompleteIdentity', 'ARM returned the identity without clientId, principalId or tenantId');
       }
@@ -101,8 +111,9 @@ export function createArmPort(credential: TokenCredential, options: ArmPortOptio
     },
 
     async listFederatedCredentials(identity) {
+      const op = `LIST federated credentials of ${describeIdentity(identity)}`;
       return retrying(
-        `LIST federated credentials of ${describeIdentity(identity)}`,
+        op,
         async () => {
           const out: FederatedCredential[] = [];
           for await (const fic of msi(identity.subscriptionId).federatedIdentityCredentials.list(identity.resourceGroup, identity.name)) {
@@ -110,7 +121,7 @@ export function createArmPort(credential: TokenCredential, options: ArmPortOptio
           }
           return out;
         },
-        readRetry,
+        readRetry(op),
       );
     },
 
@@ -136,11 +147,8 @@ export function createArmPort(credential: TokenCredential, options: ArmPortOptio
     },
 
     async getClusterIssuer(cluster) {
-      const found = await retrying(
-        `GET cluster '${cluster.name}' (resource group '${cluster.resourceGroup}', subscription ${cluster.subscriptionId})`,
-        () => aks(cluster.subscriptionId).managedClusters.get(cluster.resourceGroup, cluster.name),
-        readRetry,
-      );
+      const op = `GET cluster '${cluster.name}' (resource group '${cluster.resourceGroup}', subscription ${cluster.subscriptionId})`;
+      const found = await retrying(op, () => aks(cluster.subscriptionId).managedClusters.get(cluster.resourceGroup, cluster.name), readRetry(op));
       const issuerUrl = found.oidcIssuerProfile?.issuerURL;
       return {
         ...(issuerUrl ? { issuerUrl } : {}),

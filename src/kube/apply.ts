@@ -6,21 +6,17 @@
 import pLimit from 'p-limit';
 import { isChange, type AppliedChange, type ServiceAccountChange } from '../plan/types.ts';
 import { annotationPatch } from '../plan/service-accounts.ts';
-import { isAlreadyExists, isKubeApiError, type KubePort, type ServiceAccountState } from './port.ts';
+import { createNetwork, cutOffInFlight, isDeadlineError, withRetry, type Network, type RetryOptions } from '../net/index.ts';
+import { outcomeOf } from '../net/outcome.ts';
+import { kubeFailure, kubeRetry } from './policy.ts';
+import { isAlreadyExists, KubeApiError, type KubePort, type ServiceAccountState } from './port.ts';
 
 export interface ApplyServiceAccountsOptions {
   concurrency: number;
-  /** Attempts per write for throttling, 5xx and network errors; default 3. */
-  maxAttempts?: number;
-  /** First backoff in ms, doubled per attempt; default 500. */
-  retryDelayMs?: number;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function transient(err: unknown): boolean {
-  if (!isKubeApiError(err)) return false;
-  return err.status === undefined || err.status === 429 || err.status >= 500;
+  /** Request timeout, deadline and retry log (src/net). */
+  net?: Network;
+  /** Overrides of the write retry policy (tests use short delays). */
+  retry?: Partial<RetryOptions<KubeApiError>>;
 }
 
 /** The first of our annotations that did not stick (an admission policy may strip, rewrite or keep them). */
@@ -38,23 +34,26 @@ export async function applyServiceAccounts(
   options: ApplyServiceAccountsOptions,
 ): Promise<AppliedChange[]> {
   const limit = pLimit(Math.max(1, options.concurrency));
-  const maxAttempts = options.maxAttempts ?? 3;
-  const delay = options.retryDelayMs ?? 500;
+  const net = options.net ?? createNetwork();
 
   const applyOne = async (change: ServiceAccountChange): Promise<AppliedChange> => {
+    const { namespace, name } = change;
+    const what = `ServiceAccount ${namespace}/${name}`;
+    if (net.deadline.passed()) return { change, ok: false, attempts: 0, error: `${what}: not started, the run's deadline passed (timeout: ${net.deadline.seconds} s)` };
     let attempts = 0;
     const write = async <T>(fn: () => Promise<T>): Promise<T> => {
-      for (;;) {
-        attempts += 1;
-        try {
-          return await fn();
-        } catch (err) {
-          if (!transient(err) || attempts >= maxAttempts) throw err;
-          await sleep(delay * 2 ** (attempts - 1));
-        }
-      }
+      const result = await withRetry(
+        fn,
+        (err) => {
+          const error = err instanceof KubeApiError ? err : new KubeApiError(what, (err as Error)?.message ?? String(err), undefined, isDeadlineError(err) ? 'DeadlineExceeded' : undefined, err);
+          return { error, failure: kubeFailure(error) };
+        },
+        kubeRetry(net, net.write, what, options.retry),
+      );
+      attempts += result.attempts;
+      if ('error' in result) throw result.error;
+      return result.value;
     };
-    const { namespace, name } = change;
     const patch = annotationPatch(change);
     try {
       let sa: ServiceAccountState;
@@ -85,6 +84,7 @@ export async function applyServiceAccounts(
       }
       return { change, ok: true, attempts };
     } catch (err) {
+      if (cutOffInFlight(err)) return { change, ok: false, attempts, error: outcomeOf(what), outcomeUnknown: true };
       return {
         change,
         ok: false,

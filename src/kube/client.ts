@@ -15,13 +15,16 @@ import {
   PatchStrategy,
   WellKnownApi,
   setHeaderOptions,
+  type ConfigurationOptions,
   type V1MutatingWebhookConfigurationList,
   type V1Pod,
   type V1PodList,
   type V1ServiceAccount,
 } from '@kubernetes/client-node';
 import { parseDocument } from 'yaml';
+import { createNetwork, networkCode, requestSignal, retryAfterMs, withRetry, type Network } from '../net/index.ts';
 import { KUBECONFIG_FILE_PREFIX, kubeconfigTempDir } from './temp-files.ts';
+import { kubeFailure, kubeRetry, withSignal } from './policy.ts';
 import { KubeApiError, type KubePort, type PodRef, type ServiceAccountState, type WebhookRegistration } from './port.ts';
 
 export type * from './port.ts';
@@ -278,36 +281,21 @@ function statusOf(body: unknown): { reason?: string; message?: string } {
   return {};
 }
 
-function networkCode(err: unknown): string | undefined {
-  let e: unknown = err;
-  for (let i = 0; i < 5 && e && typeof e === 'object'; i++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
 function toKubeApiError(operation: string, err: unknown): KubeApiError {
   if (err instanceof KubeApiError) return err;
   if (err instanceof ApiException) {
     const { reason, message } = statusOf(err.body);
     const code = err.code as number;
     const why = message ?? (code === 401 ? 'Unauthorized' : `HTTP ${code}`);
-    return new KubeApiError(operation, `${operation}: ${code}${reason ? ` ${reason}` : ''}: ${why}`, code, reason ?? (code === 401 ? 'Unauthorized' : undefined), err);
+    const headers = err.headers ?? {};
+    const wait = retryAfterMs((name) => headers[name] ?? Object.entries(headers).find(([k]) => k.toLowerCase() === name)?.[1]);
+    return new KubeApiError(operation, `${operation}: ${code}${reason ? ` ${reason}` : ''}: ${why}`, code, reason ?? (code === 401 ? 'Unauthorized' : undefined), err, wait);
   }
   const code = networkCode(err);
   const msg = (err as Error)?.message ?? String(err);
   return new KubeApiError(operation, `${operation}: ${code ? `${code}: ` : ''}${msg}`, undefined, code, err);
 }
 
-async function call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    throw toKubeApiError(operation, err);
-  }
-}
 
 const strings = (r: Record<string, string> | undefined): Record<string, string> => ({ ...(r ?? {}) });
 
@@ -323,7 +311,42 @@ function saState(sa: V1ServiceAccount, namespace: string, name: string): Service
 
 const FINISHED = new Set(['Succeeded', 'Failed']);
 
-export function createKubePort(kc: KubeConfig): KubePort {
+/**
+ * The adapter. Every call is bounded by the request timeout and the run's deadline; reads
+ * (GET, LIST, access reviews, dry runs: nothing changes) are retried here by the one
+ * policy; writes make one attempt and kube/apply.ts retries them, counting attempts.
+ */
+export function createKubePort(kc: KubeConfig, net: Network = createNetwork()): KubePort {
+  /** One attempt, under the timeout and the deadline. */
+  const call = async <T>(operation: string, fn: (options: ConfigurationOptions) => Promise<T>, extra?: ConfigurationOptions): Promise<T> => {
+    try {
+      net.deadline.check(operation);
+    } catch (err) {
+      throw toKubeApiError(operation, err);
+    }
+    const attempt = requestSignal(net.timeoutMs, net.deadline);
+    try {
+      return await fn(withSignal(attempt.signal, extra));
+    } catch (err) {
+      throw toKubeApiError(operation, attempt.explain(err, operation));
+    } finally {
+      attempt.done();
+    }
+  };
+  /** A read: retried by the policy (a 500 or a timeout on one GET must not fail the run). */
+  const read = async <T>(operation: string, fn: (options: ConfigurationOptions) => Promise<T>): Promise<T> => {
+    const result = await withRetry(
+      () => call(operation, fn),
+      (err) => {
+        const error = toKubeApiError(operation, err);
+        return { error, failure: kubeFailure(error) };
+      },
+      kubeRetry(net, net.read, operation),
+    );
+    if ('error' in result) throw result.error;
+    return result.value;
+  };
+
   const api: Api = {
     core: kc.makeApiClient(CoreV1Api),
     authz: kc.makeApiClient(AuthorizationV1Api),
@@ -339,7 +362,7 @@ export function createKubePort(kc: KubeConfig): KubePort {
 
     async readServiceAccount(namespace, name) {
       try {
-        const sa = await api.core.readNamespacedServiceAccount({ name, namespace });
+        const sa = await read(`read ServiceAccount ${namespace}/${name}`, (o) => api.core.readNamespacedServiceAccount({ name, namespace }, o));
         return saState(sa, namespace, name);
       } catch (err) {
         const e = toKubeApiError(`read ServiceAccount ${namespace}/${name}`, err);
@@ -350,7 +373,7 @@ export function createKubePort(kc: KubeConfig): KubePort {
 
     async createServiceAccount(sa) {
       const op = `create ServiceAccount ${sa.namespace}/${sa.name}`;
-      const created = await call(op, () =>
+      const created = await call(op, (o) =>
         api.core.createNamespacedServiceAccount({
           namespace: sa.namespace,
           fieldManager: FIELD_MANAGER,
@@ -359,7 +382,7 @@ export function createKubePort(kc: KubeConfig): KubePort {
             kind: 'ServiceAccount',
             metadata: { name: sa.name, namespace: sa.namespace, labels: { ...sa.labels }, annotations: { ...sa.annotations } },
           },
-        }),
+        }, o),
       );
       return saState(created, sa.namespace, sa.name);
     },
@@ -368,9 +391,7 @@ export function createKubePort(kc: KubeConfig): KubePort {
       const op = `patch ServiceAccount ${namespace}/${name}`;
       // JSON merge patch (RFC 7386): a null value deletes that annotation; nothing else is touched.
       const metadata = { annotations: { ...annotations } };
-      const patched = await call(op, () =>
-        api.core.patchNamespacedServiceAccount({ name, namespace, body: { metadata }, fieldManager: FIELD_MANAGER }, mergePatch),
-      );
+      const patched = await call(op, (o) => api.core.patchNamespacedServiceAccount({ name, namespace, body: { metadata }, fieldManager: FIELD_MANAGER }, o), mergePatch);
       return saState(patched, namespace, name);
     },
 
@@ -379,8 +400,8 @@ export function createKubePort(kc: KubeConfig): KubePort {
       const pods: PodRef[] = [];
       let cont: string | undefined;
       do {
-        const page: V1PodList = await call(op, () =>
-          api.core.listNamespacedPod({ namespace, fieldSelector: `spec.serviceAccountName=${serviceAccount}`, limit: 500, _continue: cont }),
+        const page: V1PodList = await read(op, (o) =>
+          api.core.listNamespacedPod({ namespace, fieldSelector: `spec.serviceAccountName=${serviceAccount}`, limit: 500, _continue: cont }, o),
         );
         for (const p of page.items) {
           // Filter here too: the field selector is advisory for anything but a real API server.
@@ -402,7 +423,7 @@ export function createKubePort(kc: KubeConfig): KubePort {
 
     async readNamespace(name) {
       try {
-        const ns = await api.core.readNamespace({ name });
+        const ns = await read(`read namespace ${name}`, (o) => api.core.readNamespace({ name }, o));
         return { name, phase: ns.status?.phase ?? 'Active', labels: strings(ns.metadata?.labels) };
       } catch (err) {
         const e = toKubeApiError(`read namespace ${name}`, err);
@@ -413,7 +434,7 @@ export function createKubePort(kc: KubeConfig): KubePort {
 
     async selfSubjectAccessReview(q) {
       const what = `${q.verb} ${q.resource}${q.subresource ? `/${q.subresource}` : ''}${q.namespace ? ` in ${q.namespace}` : ''}`;
-      const review = await call(`check access (${what})`, () =>
+      const review = await read(`check access (${what})`, (o) =>
         api.authz.createSelfSubjectAccessReview({
           body: {
             apiVersion: 'authorization.k8s.io/v1',
@@ -428,7 +449,7 @@ export function createKubePort(kc: KubeConfig): KubePort {
               },
             },
           },
-        }),
+        }, o),
       );
       return { allowed: review.status?.allowed === true && review.status?.denied !== true, reason: review.status?.reason || undefined };
     },
@@ -437,8 +458,8 @@ export function createKubePort(kc: KubeConfig): KubePort {
       const out: WebhookRegistration[] = [];
       let cont: string | undefined;
       do {
-        const page: V1MutatingWebhookConfigurationList = await call('list mutatingwebhookconfigurations', () =>
-          api.admission.listMutatingWebhookConfiguration({ limit: 500, _continue: cont }),
+        const page: V1MutatingWebhookConfigurationList = await read('list mutatingwebhookconfigurations', (o) =>
+          api.admission.listMutatingWebhookConfiguration({ limit: 500, _continue: cont }, o),
         );
         for (const c of page.items) {
           const configuration = c.metadata?.name ?? '';
@@ -462,7 +483,7 @@ export function createKubePort(kc: KubeConfig): KubePort {
     },
 
     async getOpenIdConfiguration() {
-      const raw: unknown = await call('get /.well-known/openid-configuration', () => api.wellKnown.getServiceAccountIssuerOpenIDConfiguration());
+      const raw: unknown = await read('get /.well-known/openid-configuration', (o) => api.wellKnown.getServiceAccountIssuerOpenIDConfiguration(o));
       // Typed as string by the generator, but client-node parses the JSON body first.
       let doc: unknown = raw;
       if (typeof raw === 'string') {
@@ -506,8 +527,9 @@ export function createKubePort(kc: KubeConfig): KubePort {
           ],
         },
       };
-      const created = await call(`dry-run create pod in ${pod.namespace}`, () =>
-        api.core.createNamespacedPod({ namespace: pod.namespace, body, dryRun: 'All', fieldManager: FIELD_MANAGER }),
+      // A dry run changes nothing: retried like a read.
+      const created = await read(`dry-run create pod in ${pod.namespace}`, (o) =>
+        api.core.createNamespacedPod({ namespace: pod.namespace, body, dryRun: 'All', fieldManager: FIELD_MANAGER }, o),
       );
       return {
         containers: (created.spec?.containers ?? []).map((c) => ({

@@ -111,14 +111,17 @@ export class KubeApiError extends Error {
   readonly operation: string;
   /** HTTP status; undefined when the server was not reached. */
   readonly status?: number;
-  /** Status.reason from the API server, or the network error code (ECONNREFUSED …). */
+  /** Status.reason from the API server, or the network error code (ECONNREFUSED, RequestTimeout …). */
   readonly reason?: string;
-  constructor(operation: string, message: string, status: number | undefined, reason: string | undefined, cause?: unknown) {
+  /** Retry-After of a 429 or 5xx, in ms. */
+  readonly retryAfterMs?: number;
+  constructor(operation: string, message: string, status: number | undefined, reason: string | undefined, cause?: unknown, retryAfterMs?: number) {
     super(message, { cause });
     this.name = 'KubeApiError';
     this.operation = operation;
     this.status = status;
     this.reason = reason;
+    if (retryAfterMs !== undefined) this.retryAfterMs = retryAfterMs;
   }
 }
 

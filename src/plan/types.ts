@@ -91,4 +91,6 @@ export interface AppliedChange {
   ok: boolean;
   error?: string; // with the original code kept, e.g. 'ConcurrentFederatedIdentityCredentialsWritesForSingleManagedIdentity'
   attempts: number;
+  /** The run's deadline cut the write off in flight: it may or may not have been applied. */
+  outcomeUnknown?: boolean;
 }

@@ -19,7 +19,7 @@ describe('applyServiceAccounts (fake cluster)', () => {
     const port = new FakePort();
     const { changes } = await plan(port);
     port.sas.set('payments/api', { namespace: 'payments', name: 'api', labels: { app: 'payments' }, annotations: { keep: 'me' } });
-    const applied = await applyServiceAccounts(changes, port, { concurrency: 2, retryDelayMs: 0 });
+    const applied = await applyServiceAccounts(changes, port, { concurrency: 2, retry: { baseDelayMs: 0 } });
     expect(applied.every((a) => a.ok)).toBe(true);
     const sa = port.sas.get('payments/api')!;
     expect(sa.annotations).toMatchObject({ keep: 'me', [ANNOTATION_CLIENT_ID]: CLIENT });
@@ -37,7 +37,7 @@ describe('applyServiceAccounts (fake cluster)', () => {
     });
     const { changes } = await plan(port, [binding('payments', 'api', 'id-payments')]);
     expect(changes).toMatchObject([{ action: 'annotate', before: { [ANNOTATION_TOKEN_EXPIRATION]: '3600' } }]);
-    const [applied] = await applyServiceAccounts(changes, port, { concurrency: 1, retryDelayMs: 0 });
+    const [applied] = await applyServiceAccounts(changes, port, { concurrency: 1, retry: { baseDelayMs: 0 } });
     expect(applied).toMatchObject({ ok: true, attempts: 1 });
     expect(port.sas.get('payments/api')).toMatchObject({
       labels: { app: 'payments', 'app.kubernetes.io/managed-by': 'workload-identity-action' },
@@ -57,7 +57,7 @@ describe('applyServiceAccounts (fake cluster)', () => {
     const { changes } = await plan(port, [binding('payments', 'api', 'id-payments')]);
     const sticky: FakePort['patchServiceAccountAnnotations'] = async (namespace, name) => structuredClone(port.sas.get(`${namespace}/${name}`)!);
     port.patchServiceAccountAnnotations = sticky;
-    const [applied] = await applyServiceAccounts(changes, port, { concurrency: 1, retryDelayMs: 0 });
+    const [applied] = await applyServiceAccounts(changes, port, { concurrency: 1, retry: { baseDelayMs: 0 } });
     expect(applied).toMatchObject({ ok: false });
     expect(applied!.error).toContain(`${ANNOTATION_TOKEN_EXPIRATION}='3600' instead of removing it`);
   });
@@ -66,7 +66,7 @@ describe('applyServiceAccounts (fake cluster)', () => {
     const port = new FakePort();
     const { changes } = await plan(port);
     port.failures.set('createServiceAccount', [new KubeApiError('create ServiceAccount payments/api', 'create ServiceAccount payments/api: 403 Forbidden: nope', 403, 'Forbidden')]);
-    const applied = await applyServiceAccounts(changes, port, { concurrency: 1, retryDelayMs: 0 });
+    const applied = await applyServiceAccounts(changes, port, { concurrency: 1, retry: { baseDelayMs: 0 } });
     expect(applied.map((a) => a.ok)).toEqual([false, true]);
     expect(applied[0]!.error).toContain('403 Forbidden');
     expect(applied[0]!.error).toContain('.github/workload-identity.yaml:');
@@ -77,13 +77,13 @@ describe('applyServiceAccounts (fake cluster)', () => {
     const port = new FakePort();
     const { changes } = await plan(port, [binding('payments', 'api', 'id-payments')]);
     port.failures.set('createServiceAccount', [new KubeApiError('create', 'throttled', 429, 'TooManyRequests'), new KubeApiError('create', 'boom', 503, 'ServiceUnavailable')]);
-    const [applied] = await applyServiceAccounts(changes, port, { concurrency: 1, retryDelayMs: 0 });
+    const [applied] = await applyServiceAccounts(changes, port, { concurrency: 1, retry: { baseDelayMs: 0 } });
     expect(applied).toMatchObject({ ok: true, attempts: 3 });
   });
 
   it('a second apply writes nothing', async () => {
     const port = new FakePort();
-    await applyServiceAccounts((await plan(port)).changes, port, { concurrency: 4, retryDelayMs: 0 });
+    await applyServiceAccounts((await plan(port)).changes, port, { concurrency: 4, retry: { baseDelayMs: 0 } });
     port.calls.length = 0;
     const again = await plan(port);
     expect(again.changes.map((c) => c.action)).toEqual(['unchanged', 'unchanged']);

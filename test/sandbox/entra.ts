@@ -86,6 +86,12 @@ export interface EntraEmulator {
   /** 'specific' (700211/700212/700213, default) or 'generic' (70021 for every mismatch). */
   setMismatchStyle(style: MismatchStyle): void;
   mismatchStyle(): MismatchStyle;
+  /**
+   * Lifetime of the access tokens the token endpoint issues from now on (seconds), or
+   * undefined for Entra's defaults (1 h apps, 24 h managed identities). A token shorter
+   * than the SDK's refresh window (2 min) makes every ARM call start a background refresh.
+   */
+  setTokenLifetime(seconds: number | undefined): void;
   /** Mints an access token as the token endpoint would (tests, `armToken()`); a negative lifetime gives an expired one. */
   issueAccessToken(input: { tenantId: string; clientId: string; principalId: string; resource: string; mirid?: string; lifetime?: number }): Promise<string>;
 }
@@ -101,6 +107,7 @@ export function createEntra(ctx: SandboxContext, state: SandboxState, signer: En
   let allUnreachable = false;
   const unreachable = new Set<string>();
   let mismatchStyle: MismatchStyle = 'specific';
+  let tokenLifetime: number | undefined;
 
   /**
    * Where to connect for an issuer URL: the sandbox's own servers only. Local URLs go
@@ -379,7 +386,7 @@ export function createEntra(ctx: SandboxContext, state: SandboxState, signer: En
     // 6. replication: a freshly written FIC is not seen everywhere yet.
     if (!byAudience.some((f) => Date.now() >= f.propagatesAt)) return aadError(req, noMatchingRecord);
     const isIdentity = found.kind === 'identity';
-    const lifetime = isIdentity ? MANAGED_IDENTITY_TOKEN_SECONDS : APP_TOKEN_SECONDS;
+    const lifetime = tokenLifetime ?? (isIdentity ? MANAGED_IDENTITY_TOKEN_SECONDS : APP_TOKEN_SECONDS);
     const accessToken = await issueAccessToken({
       tenantId: found.client.tenantId,
       clientId: found.client.clientId,
@@ -434,6 +441,9 @@ export function createEntra(ctx: SandboxContext, state: SandboxState, signer: En
       mismatchStyle = style;
     },
     mismatchStyle: () => mismatchStyle,
+    setTokenLifetime(seconds) {
+      tokenLifetime = seconds;
+    },
     issueAccessToken,
   };
 }

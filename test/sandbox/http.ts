@@ -48,7 +48,15 @@ export interface InjectedFault {
   service: ServiceName;
   method?: string;
   pathIncludes?: string;
-  status: number;
+  /** Required unless `hang`. */
+  status?: number;
+  /**
+   * Accept the request and never answer (no status, no body, the connection held open):
+   * a dead backend behind a live load balancer. Only the client's own timeout ends it.
+   */
+  hang?: boolean;
+  /** Let this many matching requests through first: `skip: 2` faults the 3rd call. */
+  skip?: number;
   retryAfterSeconds?: number;
   body?: unknown;
   times: number; // how many matching requests get it
@@ -70,20 +78,26 @@ export class Faults {
   clear(): void {
     this.forced = [];
     this.latency = {};
+    this.hung = 0;
   }
 
-  /** Consumes one use of the first matching fault. */
+  /** Consumes one use of the first matching fault (a fault still skipping counts the request and lets it through). */
   take(service: ServiceName, method: string, path: string): InjectedFault | undefined {
-    const hit = this.forced.find(
-      (f) =>
-        f.times > 0 &&
-        f.service === service &&
-        (!f.method || f.method.toUpperCase() === method) &&
-        (!f.pathIncludes || path.includes(f.pathIncludes)),
-    );
-    if (hit) hit.times -= 1;
-    return hit;
+    for (const f of this.forced) {
+      const matches = f.times > 0 && f.service === service && (!f.method || f.method.toUpperCase() === method) && (!f.pathIncludes || path.includes(f.pathIncludes));
+      if (!matches) continue;
+      if (f.skip) {
+        f.skip -= 1;
+        continue;
+      }
+      f.times -= 1;
+      return f;
+    }
+    return undefined;
   }
+
+  /** Requests held unanswered by `hang` faults (tests assert the client gave up on them). */
+  hung = 0;
 }
 
 export const isWrite = (method: string): boolean => !['GET', 'HEAD', 'OPTIONS'].includes(method);
@@ -158,9 +172,14 @@ export async function dispatch(
     const delay = isWrite(method) ? lat?.writeMs : lat?.readMs;
     if (delay) await sleep(delay);
     const fault = faults.take(service.name, method, path);
+    if (fault?.hang) {
+      // Never answer; the client's timeout (or the sandbox's stop) closes the connection.
+      faults.hung += 1;
+      return;
+    }
     if (fault) {
       // Without a body of its own, a fault answers in the service's error shape (error-bodies.ts).
-      const reply = faultReply(service.name, { url, headers: raw.headers }, fault.status, fault.retryAfterSeconds);
+      const reply = faultReply(service.name, { url, headers: raw.headers }, fault.status ?? 500, fault.retryAfterSeconds);
       if (fault.body !== undefined) reply.body = fault.body;
       sendReply(res, reply);
       return;

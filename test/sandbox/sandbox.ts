@@ -366,6 +366,7 @@ export async function startSandboxCore<K extends KubeLike | undefined>(
     if (f.ficPropagationDelayMs) state.ficPropagationDelayMs = f.ficPropagationDelayMs;
     if (f.issuerUnreachable) entra.setIssuerUnreachable(true);
     if (f.entraMismatchStyle) entra.setMismatchStyle(f.entraMismatchStyle);
+    if (f.entraTokenLifetimeSeconds) entra.setTokenLifetime(f.entraTokenLifetimeSeconds);
     if (f.latency) faults.latency = { ...f.latency };
     for (const inj of f.inject ?? []) faults.inject(inj);
 

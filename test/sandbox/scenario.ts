@@ -92,6 +92,8 @@ export interface ScenarioFaults {
   armWriteHoldMs?: number;
   /** How Entra reports a FIC mismatch: 'specific' (default) or 'generic' (AADSTS70021). */
   entraMismatchStyle?: 'specific' | 'generic';
+  /** Lifetime of the access tokens Entra issues (seconds); default Entra's (1 h, 24 h for managed identities). */
+  entraTokenLifetimeSeconds?: number;
   latency?: Partial<Record<ServiceName, LatencyFault>>;
   inject?: InjectedFault[];
 }

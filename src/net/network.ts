@@ -1,0 +1,38 @@
+// What every client of the network gets from main: the request timeout, the run's deadline
+// and where retry lines go. One object, handed down like the sink, so that ARM, Entra,
+// Kubernetes and GitHub calls (and later the verification's watches) share one setting.
+import { NO_DEADLINE, type Deadline } from './deadline.ts';
+import { READ_RETRY, WRITE_RETRY, type RetryPolicy } from './retry.ts';
+import { DEFAULT_REQUEST_TIMEOUT_MS } from './timeout.ts';
+
+export interface Network {
+  /** Per request (one attempt): 30 s unless lowered by the internal setting. */
+  timeoutMs: number;
+  deadline: Deadline;
+  /** Every retry line goes here (the sink's info). */
+  log: (line: string) => void;
+  /** Retry policies; tests shorten the waits. */
+  read: RetryPolicy;
+  write: RetryPolicy;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+}
+
+export function createNetwork(options: Partial<Network> = {}): Network {
+  return {
+    timeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,
+    deadline: NO_DEADLINE,
+    log: () => undefined,
+    read: READ_RETRY,
+    write: WRITE_RETRY,
+    ...options,
+  };
+}
+
+/**
+ * The same timeout and retries without the deadline: for cleanups that must still run after
+ * it passed (deleting verification pods), each request still bounded by the timeout.
+ */
+export function withoutDeadline(net: Network): Network {
+  return { ...net, deadline: NO_DEADLINE };
+}
