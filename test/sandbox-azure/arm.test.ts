@@ -272,6 +272,34 @@ describe('ARM managedClusters through @azure/arm-containerservice', () => {
     const err = await failure(aks.managedClusters.get('rg-aks-stg', 'nope'));
     expect(err.statusCode).toBe(404);
   });
+
+  it('lists clusters by subscription and by resource group (az aks list)', async () => {
+    const aks = new ContainerServiceClient(cred, sb.subscriptionId, { endpoint: sb.urls.arm });
+    const all: string[] = [];
+    for await (const c of aks.managedClusters.list()) all.push(c.name!);
+    expect(all.sort()).toEqual(['aks-legacy', 'aks-stg']);
+    const inGroup: string[] = [];
+    for await (const c of aks.managedClusters.listByResourceGroup('rg-aks-stg')) inGroup.push(c.name!);
+    expect(inGroup.sort()).toEqual(['aks-legacy', 'aks-stg']);
+    const err = await failure(aks.managedClusters.listByResourceGroup('rg-nowhere').next());
+    expect(err.code).toBe('ResourceGroupNotFound');
+  });
+
+  it('listClusterUserCredential returns the kubeconfig of the cluster fqdn with a local account (what az aks get-credentials merges)', async () => {
+    const aks = new ContainerServiceClient(cred, sb.subscriptionId, { endpoint: sb.urls.arm });
+    const mc = await aks.managedClusters.get('rg-aks-stg', 'aks-stg');
+    const creds = await aks.managedClusters.listClusterUserCredentials('rg-aks-stg', 'aks-stg');
+    expect(creds.kubeconfigs?.map((k) => k.name)).toEqual(['clusterUser']);
+    const text = Buffer.from(creds.kubeconfigs![0]!.value!).toString('utf8');
+    expect(text).toContain(`server: https://${mc.fqdn}:443`);
+    expect(text).toContain('user: "clusterUser_rg-aks-stg_aks-stg"');
+    expect(text).toContain(`certificate-authority-data: ${Buffer.from(sb.tls.caPem).toString('base64')}`);
+    expect(text).not.toContain('exec:'); // local accounts: no kubelogin
+    const admin = await aks.managedClusters.listClusterAdminCredentials('rg-aks-stg', 'aks-stg');
+    expect(Buffer.from(admin.kubeconfigs![0]!.value!).toString('utf8')).toContain('clusterAdmin_rg-aks-stg_aks-stg');
+    const missing = await failure(aks.managedClusters.listClusterUserCredentials('rg-aks-stg', 'nope'));
+    expect(missing.code).toBe('ResourceNotFound');
+  });
 });
 
 describe('ARM request checks (raw https)', () => {
@@ -330,7 +358,7 @@ describe('ARM request checks (raw https)', () => {
     const subs = await fetch(`${sb.urls.arm}/subscriptions?api-version=2015-01-01`, { headers: auth });
     expect(subs.status).toBe(400);
     expect(await subs.json()).toEqual({
-      error: { code: 'InvalidApiVersionParameter', message: `The api-version '2015-01-01' is invalid. The supported versions are '${[...API_VERSIONS.resources].reverse().join(',')}'.` },
+      error: { code: 'InvalidApiVersionParameter', message: `The api-version '2015-01-01' is invalid. The supported versions are '${[...API_VERSIONS.subscriptions].reverse().join(',')}'.` },
     });
     const idPath = `${sb.urls.arm}/subscriptions/${sb.subscriptionId}/resourceGroups/rg-identities/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-payments`;
     const fics = await fetch(`${idPath}/federatedIdentityCredentials?api-version=2018-11-30`, { headers: auth });
@@ -338,12 +366,15 @@ describe('ARM request checks (raw https)', () => {
     const body = (await fics.json()) as { error: { code: string; message: string } };
     expect(body.error.code).toBe('NoRegisteredProviderFound');
     expect(body.error.message).toMatch(
-      /^No registered resource provider found for location 'westeurope' and API version '2018-11-30' for type 'userAssignedIdentities\/federatedIdentityCredentials'\. The supported api-versions are '2022-01-31-preview, 2023-01-31, 2023-07-31-preview, 2024-11-30'\. The supported locations are '.+'\.$/,
+      /^No registered resource provider found for location 'westeurope' and API version '2018-11-30' for type 'userAssignedIdentities\/federatedIdentityCredentials'\. The supported api-versions are '2022-01-31-preview, 2023-01-31, 2023-07-31-preview, 2024-11-30, 2025-01-31-preview, 2025-05-31-preview, 2026-05-31'\. The supported locations are '.+'\.$/,
     );
-    // what the SDKs and az CLI send is accepted
-    for (const v of API_VERSIONS.managedIdentity) expect((await fetch(`${idPath}?api-version=${v}`, { headers: auth })).status, v).toBe(200);
+    // every version the specs publish for the type is served (what the SDKs and az CLI send among them)
+    for (const v of API_VERSIONS.userAssignedIdentities) expect((await fetch(`${idPath}?api-version=${v}`, { headers: auth })).status, v).toBe(200);
     expect((await fetch(`${sb.urls.arm}/subscriptions?api-version=2019-11-01`, { headers: auth })).status).toBe(200);
-    const aks = await fetch(`${sb.urls.arm}/subscriptions/${sb.subscriptionId}/resourceGroups/rg-aks-stg/providers/Microsoft.ContainerService/managedClusters/aks-stg?api-version=2024-01-01`, { headers: auth });
+    const aksPath = `${sb.urls.arm}/subscriptions/${sb.subscriptionId}/resourceGroups/rg-aks-stg/providers/Microsoft.ContainerService/managedClusters/aks-stg`;
+    // az 2.45 reads clusters with 2022-11-01, @azure/arm-containerservice 25 with 2026-04-01
+    for (const v of ['2022-11-01', '2026-04-01', '2024-05-02-preview']) expect((await fetch(`${aksPath}?api-version=${v}`, { headers: auth })).status, v).toBe(200);
+    const aks = await fetch(`${aksPath}?api-version=2024-01-15`, { headers: auth });
     expect(((await aks.json()) as { error: { code: string } }).error.code).toBe('NoRegisteredProviderFound');
   });
 

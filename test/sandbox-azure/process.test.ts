@@ -2,7 +2,7 @@
 // (NODE_EXTRA_CA_CERTS, INPUT_*, ACTIONS_ID_TOKEN_*) runs the real SDKs; curl with
 // --cacert talks to ARM directly and to the Host-routed front server under real host names.
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -125,6 +125,43 @@ describe.skipIf(!hasKube)('npm run sandbox (cli.ts)', () => {
       expect(existsSync(env.KUBECONFIG!)).toBe(false);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe.skipIf(!hasKube)('npm run sandbox, as a new user runs it', () => {
+  it('paths are the user’s (INIT_CWD), and kill -TERM of npm stops the sandbox too', { timeout: 40_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wi-npm-'));
+    copyFileSync(join(root, 'test/sandbox/scenarios/demo.yaml'), join(dir, 'mine.yaml'));
+    // npm runs the script from the package root; the user typed paths relative to `dir`.
+    const npm = spawn('npm', ['--prefix', root, 'run', 'sandbox', '--', '--scenario', 'mine.yaml', '--write-env', 'sb.env'], { cwd: dir, env: { ...process.env, INIT_CWD: '' } });
+    try {
+      let out = '';
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`sandbox did not start: ${out}`)), 30_000);
+        const take = (d: Buffer) => {
+          out += d.toString();
+          if (out.includes('Ctrl-C to stop.')) {
+            clearTimeout(timer);
+            resolve();
+          }
+        };
+        npm.stdout.on('data', take);
+        npm.stderr.on('data', take);
+        npm.on('exit', (code) => reject(new Error(`npm exited ${code}: ${out}`)));
+      });
+      expect(out).toContain('scenario: demo');
+      const envFile = join(dir, 'sb.env');
+      expect(existsSync(envFile)).toBe(true);
+      const kubeconfig = /^KUBECONFIG=(.*)$/m.exec(readFileSync(envFile, 'utf8'))![1]!;
+      expect(existsSync(kubeconfig)).toBe(true);
+      npm.kill('SIGTERM'); // npm's shell does not pass it on to node
+      const end = Date.now() + 10_000;
+      while (existsSync(kubeconfig) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+      expect(existsSync(kubeconfig), 'the sandbox kept running after npm was terminated').toBe(false);
+    } finally {
+      if (npm.exitCode === null) npm.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
     }
   });

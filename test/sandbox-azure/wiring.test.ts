@@ -17,6 +17,7 @@ function stubKube() {
       service,
       seed: (objects) => void seen.seeded.push(...objects),
       kubeconfig: (server, user = 'sandbox-admin') => `server: ${server}\nuser: ${user}\n`,
+      token: (user = 'sandbox-admin') => `token-of-${user}`,
       setWebhook() {},
       setUnschedulable() {},
       denyRbac() {},

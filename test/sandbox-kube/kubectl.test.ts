@@ -53,6 +53,16 @@ describe.skipIf(!hasKubectl)('kubectl', { shuffle: false }, () => {
     await h?.close();
   });
 
+  it('create sa then get -o yaml shows what a real API server shows: no generateName "", no generation 0', async () => {
+    const created = await h.kubectl(['create', 'sa', 'plain-yaml-check', '-n', 'default']);
+    expect(created.code, created.stderr).toBe(0);
+    const r = await h.kubectl(['get', 'sa', 'plain-yaml-check', '-n', 'default', '-o', 'yaml']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).not.toContain('generateName');
+    expect(r.stdout).not.toContain('generation');
+    expect(Object.keys((parseYaml(r.stdout) as { metadata: object }).metadata).sort()).toEqual(['creationTimestamp', 'name', 'namespace', 'resourceVersion', 'uid']);
+  });
+
   it('get ns prints the server-side table', async () => {
     const r = await h.kubectl(['get', 'ns']);
     expect(r.stderr).toBe('');

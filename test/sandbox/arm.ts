@@ -1,10 +1,12 @@
 // Azure Resource Manager (service 'arm'): the user-assigned identities and federated
-// identity credentials of Microsoft.ManagedIdentity (api-version 2024-11-30), AKS
-// managedClusters GET, and the subscription/tenant listing az CLI makes after login.
+// identity credentials of Microsoft.ManagedIdentity, AKS managedClusters (GET, lists by
+// subscription and resource group, listClusterUserCredential / listClusterAdminCredential),
+// and the subscription/tenant listing az CLI makes after login.
 //
 // Every request needs a bearer token that the Entra emulator issued (signature, lifetime,
-// audience, tenant of the subscription), and an api-version the addressed type supports
-// (API_VERSIONS: what the installed SDKs and az CLI send). Error bodies are ARM's
+// audience, tenant of the subscription), and an api-version the addressed resource type
+// publishes (API_VERSIONS: the version folders of Azure/azure-rest-api-specs, cited in
+// FIDELITY.md), as real ARM serves every published version. Error bodies are ARM's
 // `{"error":{"code","message"}}`; codes and messages are quoted in FIDELITY.md from
 // learn.microsoft.com (workload-identity-federation-considerations "Errors" table), the
 // azure-rest-api-specs msi examples and public error reports. FIC writes on one identity
@@ -15,7 +17,9 @@ import { errors as joseErrors, type JWTPayload } from 'jose';
 import type { SandboxContext } from './context.ts';
 import type { EntraSigner } from './entra.ts';
 import { jsonBody, type Reply, type SandboxRequest, type Service } from './http.ts';
+import type { CredentialRole } from './aks-credentials.ts';
 import {
+  clusterFqdn,
   clusterResourceId,
   identityResourceId,
   identityResourceIdLower,
@@ -41,22 +45,50 @@ export interface ArmOptions {
  */
 export const DEFAULT_WRITE_HOLD_MS = 200;
 
+/** AKS stable versions: `stable/<v>/managedClusters.json` in the containerservice specs. */
+const AKS_STABLE = [
+  '2017-08-31', '2018-03-31', '2019-02-01', '2019-04-01', '2019-06-01', '2019-08-01', '2019-10-01', '2019-11-01',
+  '2020-01-01', '2020-02-01', '2020-03-01', '2020-04-01', '2020-06-01', '2020-07-01', '2020-09-01', '2020-11-01', '2020-12-01',
+  '2021-02-01', '2021-03-01', '2021-05-01', '2021-07-01', '2021-08-01', '2021-09-01', '2021-10-01',
+  '2022-01-01', '2022-02-01', '2022-03-01', '2022-04-01', '2022-06-01', '2022-07-01', '2022-09-01', '2022-11-01',
+  '2023-01-01', '2023-02-01', '2023-03-01', '2023-04-01', '2023-05-01', '2023-06-01', '2023-07-01', '2023-08-01', '2023-09-01', '2023-10-01', '2023-11-01',
+  '2024-01-01', '2024-02-01', '2024-05-01', '2024-07-01',
+];
+/** AKS previews: `preview/<v>/managedClusters.json`. */
+const AKS_PREVIEW = [
+  '2018-08-01-preview', '2021-11-01-preview',
+  '2022-01-02-preview', '2022-02-02-preview', '2022-03-02-preview', '2022-04-02-preview', '2022-05-02-preview', '2022-06-02-preview',
+  '2022-07-02-preview', '2022-08-02-preview', '2022-08-03-preview', '2022-09-02-preview', '2022-10-02-preview', '2022-11-02-preview',
+  '2023-01-02-preview', '2023-02-02-preview', '2023-03-02-preview', '2023-04-02-preview', '2023-05-02-preview', '2023-06-02-preview',
+  '2023-07-02-preview', '2023-08-02-preview', '2023-09-02-preview', '2023-10-02-preview', '2023-11-02-preview',
+  '2024-01-02-preview', '2024-02-02-preview', '2024-03-02-preview', '2024-04-02-preview', '2024-05-02-preview', '2024-06-02-preview',
+];
+/** Microsoft.ManagedIdentity versions that define federatedIdentityCredentials (from 2022-01-31-preview on). */
+const MSI_WITH_FICS = ['2022-01-31-preview', '2023-01-31', '2023-07-31-preview', '2024-11-30', '2025-01-31-preview', '2025-05-31-preview', '2026-05-31'];
+
 /**
- * The api-versions the sandbox accepts, per provider: those the installed SDKs and the az
- * CLI send (FIDELITY.md). Anything else is answered as ARM answers an unsupported version.
+ * The api-versions ARM routes, per resource type, as Azure/azure-rest-api-specs publishes
+ * them (FIDELITY.md cites each folder). Anything else is answered as ARM answers an unknown
+ * version: InvalidApiVersionParameter for ARM's own types, NoRegisteredProviderFound for a
+ * resource provider's.
  */
-export const API_VERSIONS: Readonly<Record<'resources' | 'managedIdentity' | 'containerService', readonly string[]>> = {
-  /** Microsoft.Resources: subscriptions, tenants, resource groups (az 2.45 lists subscriptions with 2019-11-01 and reads resource groups with 2022-09-01; newer az lists subscriptions with 2022-12-01). */
-  resources: ['2019-11-01', '2021-04-01', '2022-09-01', '2022-12-01'],
+export const API_VERSIONS = {
+  /** Microsoft.Resources `stable/<v>/subscriptions.json` (subscriptions, tenants). az 2.45 lists subscriptions with 2019-11-01. */
+  subscriptions: ['2015-11-01', '2016-06-01', '2018-06-01', '2019-06-01', '2019-11-01', '2020-01-01', '2021-01-01', '2022-12-01'],
+  /** Microsoft.Resources `stable/<v>/resources.json` (resource groups). az 2.45 reads resource groups with 2022-09-01. */
+  resourceGroups: [
+    '2015-11-01', '2016-02-01', '2016-07-01', '2016-09-01', '2017-05-10', '2018-02-01', '2018-05-01', '2019-03-01', '2019-05-01', '2019-05-10',
+    '2019-07-01', '2019-08-01', '2019-10-01', '2020-06-01', '2020-08-01', '2020-10-01', '2021-01-01', '2021-04-01', '2022-09-01',
+  ],
+  /** Microsoft.ManagedIdentity `stable|preview/<v>/ManagedIdentity.json`. @azure/arm-msi 2.x sends 2024-11-30, az 2.45 2022-01-31-preview. */
+  userAssignedIdentities: ['2015-08-31-preview', '2018-11-30', '2021-09-30-preview', ...MSI_WITH_FICS],
+  federatedIdentityCredentials: MSI_WITH_FICS,
   /**
-   * Microsoft.ManagedIdentity: @azure/arm-msi 2.x sends 2024-11-30; az 2.45 (azure-mgmt-msi
-   * 6.1.0) sends 2022-01-31-preview for `az identity` and every federated-credential command;
-   * later az releases 2023-01-31 / 2023-07-31-preview / 2024-11-30.
+   * Microsoft.ContainerService managedClusters. az 2.45 sends 2022-11-01; @azure/arm-containerservice
+   * 25.x sends 2026-04-01, newer than the spec snapshot cited (its readme ends at package-2024-07).
    */
-  managedIdentity: ['2022-01-31-preview', '2023-01-31', '2023-07-31-preview', '2024-11-30'],
-  /** Microsoft.ContainerService: @azure/arm-containerservice 25.x sends 2026-04-01. */
-  containerService: ['2026-04-01'],
-};
+  managedClusters: [...AKS_STABLE, ...AKS_PREVIEW, '2026-04-01'],
+} as const satisfies Record<string, readonly string[]>;
 
 export interface ArmDenial {
   /** e.g. `Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write` */
@@ -65,8 +97,13 @@ export interface ArmDenial {
   principalId?: string;
 }
 
+/** The kubeconfig listClusterUserCredential (clusterUser) or listClusterAdminCredential answers for a cluster. */
+export type KubeconfigSource = (cluster: ManagedCluster, role: CredentialRole) => string;
+
 export interface ArmEmulator {
   service: Service;
+  /** Where cluster credentials come from (the sandbox wires the Kubernetes emulator's token and the proxy in). */
+  setKubeconfigSource(source: KubeconfigSource): void;
   setPageSize(n: number): void;
   setWriteHold(ms: number): void;
   /** RBAC denial: 403 AuthorizationFailed for that action. */
@@ -107,6 +144,9 @@ const routes = {
   fics: new RegExp(`^${UAI}/([^/]+)/federatedidentitycredentials/?$`, 'i'),
   fic: new RegExp(`^${UAI}/([^/]+)/federatedidentitycredentials/([^/]+)/?$`, 'i'),
   cluster: new RegExp(`^${RG}/providers/microsoft\\.containerservice/managedclusters/([^/]+)/?$`, 'i'),
+  clusters: new RegExp(`^${RG}/providers/microsoft\\.containerservice/managedclusters/?$`, 'i'),
+  subscriptionClusters: new RegExp(`^${S}/providers/microsoft\\.containerservice/managedclusters/?$`, 'i'),
+  clusterCredential: new RegExp(`^${RG}/providers/microsoft\\.containerservice/managedclusters/([^/]+)/list(clusteruser|clusteradmin)credential/?$`, 'i'),
 };
 
 export function createArm(ctx: SandboxContext, state: SandboxState, signer: EntraSigner, options: ArmOptions = {}): ArmEmulator {
@@ -115,6 +155,7 @@ export function createArm(ctx: SandboxContext, state: SandboxState, signer: Entr
   let denials: ArmDenial[] = [];
   /** Identity (lower-cased resource id) → ms until which a FIC write on it is in flight. */
   const busyUntil = new Map<string, number>();
+  let kubeconfigSource: KubeconfigSource = () => '';
 
   function challenge(description: string): Reply['headers'] {
     return {
@@ -216,11 +257,13 @@ export function createArm(ctx: SandboxContext, state: SandboxState, signer: Entr
       kubernetesVersion: c.kubernetesVersion,
       currentKubernetesVersion: c.kubernetesVersion,
       dnsPrefix: `${c.name}-dns`,
-      fqdn: `${c.name}-dns-sandbox.hcp.${c.location}.azmk8s.io`,
-      azurePortalFQDN: `${c.name}-dns-sandbox.portal.hcp.${c.location}.azmk8s.io`,
+      fqdn: clusterFqdn(c),
+      azurePortalFQDN: clusterFqdn(c).replace('.hcp.', '.portal.hcp.'),
       agentPoolProfiles: [
         { name: 'nodepool1', count: 3, vmSize: 'Standard_D4s_v5', osType: 'Linux', osSKU: 'AzureLinux', mode: 'System', type: 'VirtualMachineScaleSets', provisioningState: 'Succeeded', powerState: { code: 'Running' }, orchestratorVersion: c.kubernetesVersion },
       ],
+      // A managed-identity cluster answers clientId "msi"; az 2.45's `aks show`/`aks list` fail without the object.
+      servicePrincipalProfile: { clientId: 'msi' },
       nodeResourceGroup: `MC_${c.resourceGroup}_${c.name}_${c.location}`,
       enableRBAC: true,
       networkProfile: { networkPlugin: 'azure', networkPolicy: 'none', loadBalancerSku: 'standard' },
@@ -252,12 +295,25 @@ export function createArm(ctx: SandboxContext, state: SandboxState, signer: Entr
     };
   }
 
-  function identityNotFound(rg: string, name: string): Reply {
-    return armError(
-      404,
-      'ResourceNotFound',
-      `The Resource 'Microsoft.ManagedIdentity/userAssignedIdentities/${name}' under resource group '${rg}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`,
-    );
+  /** ARM's 404 for a resource, `type` as `Provider/type/name[/child/name]`. */
+  const resourceNotFound = (type: string, rg: string): Reply =>
+    armError(404, 'ResourceNotFound', `The Resource '${type}' under resource group '${rg}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`);
+
+  const identityNotFound = (rg: string, name: string): Reply => resourceNotFound(`Microsoft.ManagedIdentity/userAssignedIdentities/${name}`, rg);
+
+  /** A list in a subscription, or in one of its resource groups (404 when the group is missing). */
+  function listIn<T extends { subscriptionId: string; resourceGroup: string }>(
+    claims: JWTPayload,
+    action: string,
+    items: T[],
+    toJson: (item: T) => unknown,
+    sub: string,
+    rg?: string,
+  ): Reply {
+    const deny = authorize(claims, action, rg ? rgScope(sub, rg) : `/subscriptions/${sub}`);
+    if (deny) return deny;
+    if (rg && !state.hasResourceGroup(sub, rg)) return rgNotFound(rg);
+    return { status: 200, body: { value: items.filter((i) => ieq(i.subscriptionId, sub) && (!rg || ieq(i.resourceGroup, rg))).map(toJson) } };
   }
 
   const rgNotFound = (rg: string): Reply => armError(404, 'ResourceGroupNotFound', `Resource group '${rg}' could not be found.`);
@@ -404,19 +460,22 @@ export function createArm(ctx: SandboxContext, state: SandboxState, signer: Entr
             'NoRegisteredProviderFound',
             `No registered resource provider found for location '${location}' and API version '${version}' for type '${type}'. The supported api-versions are '${supported.join(', ')}'. The supported locations are '${supportedLocations()}'.`,
           );
+    const own = (supported: readonly string[]): Reply | undefined =>
+      supported.includes(v) ? undefined : armError(400, 'InvalidApiVersionParameter', `The api-version '${version}' is invalid. The supported versions are '${[...supported].reverse().join(',')}'.`);
     let r: RegExpExecArray | null;
-    if (routes.subscriptions.test(path) || routes.tenants.test(path) || routes.subscription.test(path) || routes.resourceGroup.test(path)) {
-      if (API_VERSIONS.resources.includes(v)) return undefined;
-      return armError(400, 'InvalidApiVersionParameter', `The api-version '${version}' is invalid. The supported versions are '${[...API_VERSIONS.resources].reverse().join(',')}'.`);
-    }
+    if (routes.subscriptions.test(path) || routes.tenants.test(path) || routes.subscription.test(path)) return own(API_VERSIONS.subscriptions);
+    if (routes.resourceGroup.test(path)) return own(API_VERSIONS.resourceGroups);
     if ((r = routes.fics.exec(path) ?? routes.fic.exec(path))) {
-      return provider(API_VERSIONS.managedIdentity, 'userAssignedIdentities/federatedIdentityCredentials', rgLocation(r[1]!, r[2]!));
+      return provider(API_VERSIONS.federatedIdentityCredentials, 'userAssignedIdentities/federatedIdentityCredentials', rgLocation(r[1]!, r[2]!));
     }
     if ((r = routes.identities.exec(path) ?? routes.identity.exec(path))) {
-      return provider(API_VERSIONS.managedIdentity, 'userAssignedIdentities', rgLocation(r[1]!, r[2]!));
+      return provider(API_VERSIONS.userAssignedIdentities, 'userAssignedIdentities', rgLocation(r[1]!, r[2]!));
     }
-    if (routes.subscriptionIdentities.test(path)) return provider(API_VERSIONS.managedIdentity, 'userAssignedIdentities', 'westeurope');
-    if ((r = routes.cluster.exec(path))) return provider(API_VERSIONS.containerService, 'managedClusters', rgLocation(r[1]!, r[2]!));
+    if (routes.subscriptionIdentities.test(path)) return provider(API_VERSIONS.userAssignedIdentities, 'userAssignedIdentities', 'westeurope');
+    if ((r = routes.cluster.exec(path) ?? routes.clusters.exec(path) ?? routes.clusterCredential.exec(path))) {
+      return provider(API_VERSIONS.managedClusters, 'managedClusters', rgLocation(r[1]!, r[2]!));
+    }
+    if (routes.subscriptionClusters.test(path)) return provider(API_VERSIONS.managedClusters, 'managedClusters', 'westeurope');
     return undefined;
   }
 
@@ -458,19 +517,8 @@ export function createArm(ctx: SandboxContext, state: SandboxState, signer: Entr
       const location = state.resourceGroups.get(`${sub}/${rg}`.toLowerCase());
       return { status: 200, body: { id: rgScope(sub, rg), name: rg, type: 'Microsoft.Resources/resourceGroups', location, properties: { provisioningState: 'Succeeded' } } };
     }
-    if ((r = routes.identities.exec(path)) && m === 'GET') {
-      const [, sub, rg] = r as unknown as [string, string, string];
-      const deny = authorize(claims, 'Microsoft.ManagedIdentity/userAssignedIdentities/read', rgScope(sub, rg));
-      if (deny) return deny;
-      if (!state.hasResourceGroup(sub, rg)) return rgNotFound(rg);
-      const list = state.identities.filter((i) => ieq(i.subscriptionId, sub) && ieq(i.resourceGroup, rg));
-      return { status: 200, body: { value: list.map(identityJson) } };
-    }
-    if ((r = routes.subscriptionIdentities.exec(path)) && m === 'GET') {
-      const sub = r[1]!;
-      const deny = authorize(claims, 'Microsoft.ManagedIdentity/userAssignedIdentities/read', `/subscriptions/${sub}`);
-      if (deny) return deny;
-      return { status: 200, body: { value: state.identities.filter((i) => ieq(i.subscriptionId, sub)).map(identityJson) } };
+    if ((r = routes.identities.exec(path) ?? routes.subscriptionIdentities.exec(path)) && m === 'GET') {
+      return listIn(claims, 'Microsoft.ManagedIdentity/userAssignedIdentities/read', state.identities, identityJson, r[1]!, r[2]);
     }
     if ((r = routes.identity.exec(path)) && m === 'GET') {
       const [, sub, rg, name] = r as unknown as [string, string, string, string];
@@ -499,32 +547,29 @@ export function createArm(ctx: SandboxContext, state: SandboxState, signer: Entr
       if ('status' in identity) return identity;
       if (m === 'GET') {
         const fic = identity.fics.find((f) => ieq(f.name, ficName));
-        if (!fic) {
-          return armError(
-            404,
-            'ResourceNotFound',
-            `The Resource 'Microsoft.ManagedIdentity/userAssignedIdentities/${name}/federatedIdentityCredentials/${ficName}' under resource group '${rg}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`,
-          );
-        }
+        if (!fic) return resourceNotFound(`Microsoft.ManagedIdentity/userAssignedIdentities/${name}/federatedIdentityCredentials/${ficName}`, rg);
         return { status: 200, body: ficJson(identity, fic) };
       }
       if (m === 'PUT') return putFic(req, identity, ficName);
       return deleteFic(identity, ficName);
     }
-    if ((r = routes.cluster.exec(path)) && m === 'GET') {
-      const [, sub, rg, name] = r as unknown as [string, string, string, string];
-      const deny = authorize(claims, 'Microsoft.ContainerService/managedClusters/read', `${rgScope(sub, rg)}/providers/Microsoft.ContainerService/managedClusters/${name}`);
+    if ((r = routes.clusters.exec(path) ?? routes.subscriptionClusters.exec(path)) && m === 'GET') {
+      return listIn(claims, 'Microsoft.ContainerService/managedClusters/read', state.clusters, clusterJson, r[1]!, r[2]);
+    }
+    if ((r = routes.cluster.exec(path) ?? routes.clusterCredential.exec(path))) {
+      const [, sub, rg, name, kind] = r as unknown as [string, string, string, string, string | undefined];
+      const role: CredentialRole | undefined = kind ? (kind.toLowerCase() === 'clusteruser' ? 'clusterUser' : 'clusterAdmin') : undefined;
+      if (m !== (role ? 'POST' : 'GET')) return armError(405, 'HttpMethodNotAllowed', `The HTTP method '${m}' is not supported for this resource.`);
+      const scope = `${rgScope(sub, rg)}/providers/Microsoft.ContainerService/managedClusters/${name}`;
+      const deny = authorize(claims, role ? `Microsoft.ContainerService/managedClusters/list${role[0]!.toUpperCase()}${role.slice(1)}Credential/action` : 'Microsoft.ContainerService/managedClusters/read', scope);
       if (deny) return deny;
       if (!state.hasResourceGroup(sub, rg)) return rgNotFound(rg);
       const cluster = state.findCluster(sub, rg, name);
-      if (!cluster) {
-        return armError(
-          404,
-          'ResourceNotFound',
-          `The Resource 'Microsoft.ContainerService/managedClusters/${name}' under resource group '${rg}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`,
-        );
-      }
-      return { status: 200, body: clusterJson(cluster) };
+      if (!cluster) return resourceNotFound(`Microsoft.ContainerService/managedClusters/${name}`, rg);
+      if (!role) return { status: 200, body: clusterJson(cluster) };
+      // CredentialResults (specs ManagedClustersListClusterCredentialResult.json): the kubeconfig base64-encoded.
+      const kubeconfig = kubeconfigSource(cluster, role);
+      return { status: 200, body: { kubeconfigs: [{ name: role, value: Buffer.from(kubeconfig).toString('base64') }] } };
     }
     return armError(404, 'InvalidResourceType', `The sandbox ARM does not serve '${m} ${req.url.pathname}'.`);
   }
@@ -547,6 +592,9 @@ export function createArm(ctx: SandboxContext, state: SandboxState, signer: Entr
 
   return {
     service,
+    setKubeconfigSource(source) {
+      kubeconfigSource = source;
+    },
     setPageSize(n) {
       pageSize = Math.max(1, Math.floor(n));
     },

@@ -1,25 +1,35 @@
-// `npm run sandbox -- --scenario FILE --write-env PATH [--keep]`: starts the sandbox
+// `npm run sandbox -- --scenario FILE --write-env PATH [--proxy] [--keep]`: starts the sandbox
 // standalone, writes the environment for the action (KEY=VALUE lines) to PATH, prints what
-// it serves, and runs until SIGINT/SIGTERM. Not `--env-file`: Node scans its whole command
+// it serves, and runs until SIGINT/SIGTERM — or until the process that started it goes away:
+// `kill -TERM` of `npm run sandbox` ends npm and its shell but not this process (the shell
+// does not pass the signal on), so a parent that disappears stops the sandbox too.
+// Relative paths are the user's: npm runs scripts from the package root and keeps the
+// directory it was started from in INIT_CWD. Not `--env-file`: Node scans its whole command
 // line for that flag (even after the script name) and exits 9 when the file does not exist.
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startSandbox } from './index.ts';
 
-const usage = `usage: npm run sandbox -- [--scenario FILE] [--write-env PATH] [--keep]
+const usage = `usage: npm run sandbox -- [--scenario FILE] [--write-env PATH] [--proxy] [--keep]
 
   --scenario FILE    scenario YAML (see test/sandbox/README.md); default: one cluster, no identities
   --write-env PATH   write KEY=VALUE lines (NODE_EXTRA_CA_CERTS, INPUT_*, GITHUB_*, KUBECONFIG …)
+  --proxy            serve the real host names through an https CONNECT proxy (HTTPS_PROXY in the
+                     env): az CLI, kubectl and the action with no endpoint inputs run unmodified
   --keep             keep the work directory (kubeconfig, CA, event) after stopping`;
 
+/** Where relative paths on the command line start: the user's directory, not npm's. */
+const startDir = process.env['INIT_CWD'] || process.cwd();
+
 async function main(): Promise<void> {
-  let values: { scenario?: string; 'write-env'?: string; keep?: boolean; help?: boolean };
+  let values: { scenario?: string; 'write-env'?: string; proxy?: boolean; keep?: boolean; help?: boolean };
   try {
     ({ values } = parseArgs({
       options: {
         scenario: { type: 'string' },
         'write-env': { type: 'string' },
+        proxy: { type: 'boolean' },
         keep: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -33,10 +43,11 @@ async function main(): Promise<void> {
     console.log(usage);
     return;
   }
-  const sb = await startSandbox({ scenario: values.scenario ? resolve(values.scenario) : undefined, keepWorkDir: values.keep });
-  if (values['write-env']) {
+  const sb = await startSandbox({ scenario: values.scenario ? resolve(startDir, values.scenario) : undefined, keepWorkDir: values.keep, proxy: values.proxy });
+  const envFile = values['write-env'] ? resolve(startDir, values['write-env']) : undefined;
+  if (envFile) {
     const lines = Object.entries(sb.env).map(([k, v]) => `${k}=${v}`);
-    writeFileSync(resolve(values['write-env']), `${lines.join('\n')}\n`);
+    writeFileSync(envFile, `${lines.join('\n')}\n`);
   }
   const row = (k: string, v: string) => console.log(`  ${k.padEnd(22)} ${v}`);
   console.log(`sandbox running${sb.scenario.name ? ` (scenario: ${sb.scenario.name})` : ''}`);
@@ -46,12 +57,13 @@ async function main(): Promise<void> {
   row('oidc issuer', sb.issuerUrl);
   row('github api', sb.urls.github);
   row('front (by Host)', sb.urls.front);
+  if (sb.urls.proxy) row('proxy (HTTPS_PROXY)', sb.urls.proxy);
   row('tenant', sb.tenantId);
   row('subscription', sb.subscriptionId);
   row('login client id', sb.loginApp.clientId);
   row('kubeconfig', sb.kubeconfigPath);
   row('CA', sb.caPath);
-  if (values['write-env']) row('environment', resolve(values['write-env']));
+  if (envFile) row('environment', envFile);
   for (const i of sb.state.identities) row(`identity ${i.name}`, `${i.clientId} (${i.fics.length} FICs)`);
   console.log('Ctrl-C to stop.');
 
@@ -70,6 +82,11 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGHUP', () => stop('SIGHUP'));
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) stop('the process that started the sandbox has exited');
+  }, 500).unref();
 }
 
 main().catch((err: unknown) => {

@@ -9,6 +9,7 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { aksKubeconfig } from './aks-credentials.ts';
 import { createArm, type ArmEmulator, type ArmOptions } from './arm.ts';
 import { createClusterIssuer, issuerWithKey, type ClusterIssuer } from './cluster-issuer.ts';
 import type { KubeOptions } from './kube/index.ts';
@@ -17,6 +18,7 @@ import { createEntra, createEntraSigner, type EntraEmulator, type MismatchStyle 
 import { createGithub, GITHUB_SERVER_URL, type GithubEmulator } from './github.ts';
 import { CallLog, close, dispatch, Faults, listen, type RunningServer, type Service, type ServiceName } from './http.ts';
 import { createIssuer, type IssuerEmulator } from './issuer.ts';
+import { startProxy, type SandboxProxy } from './proxy.ts';
 import {
   DEFAULT_SCENARIO,
   DEFAULT_SUBSCRIPTION,
@@ -27,15 +29,31 @@ import {
   type Scenario,
   type TemplateContext,
 } from './scenario.ts';
-import { identityResourceId, SandboxState, type LoginApp } from './state.ts';
+import { clusterFqdn, identityResourceId, SandboxState, type LoginApp } from './state.ts';
 import { createSandboxTls, type SandboxTls } from './tls.ts';
-import { shaFrom, uuidFrom, type Uuid } from './util.ts';
+import { ieq, shaFrom, uuidFrom, type Uuid } from './util.ts';
+
+/** What a process behind the sandbox proxy gets: HTTPS_PROXY, with the local services direct. */
+function proxyEnv(proxyUrl: string): Record<string, string> {
+  return { HTTPS_PROXY: proxyUrl, NO_PROXY: '127.0.0.1,localhost' };
+}
+
+/**
+ * A pod's way out. A real pod reaches login.microsoftonline.com directly; here the proxy is
+ * the only route to the emulators, so the node adds it — with NODE_USE_ENV_PROXY, without
+ * which Node's own fetch (the probe's) ignores HTTPS_PROXY (Node 24.5+).
+ */
+function podNetworkEnv(proxyUrl: string): Record<string, string> {
+  return { ...proxyEnv(proxyUrl), NODE_USE_ENV_PROXY: '1' };
+}
 
 /** What the sandbox needs from the Kubernetes emulator (test/sandbox/kube/index.ts). */
 export interface KubeLike {
   service: Service;
   seed(objects: object[]): void;
   kubeconfig(server: string, user?: string): string;
+  /** The bearer token the emulator accepts for `user` (default its admin, masterclient). */
+  token(user?: string): string;
   setWebhook(on: boolean): void;
   setUnschedulable(on: boolean): void;
   denyRbac(rule: { verb: string; resource: string; namespace?: string }): void;
@@ -56,11 +74,20 @@ export interface SandboxOptions {
   arm?: ArmOptions;
   /** Keep the work directory on stop (default false). */
   keepWorkDir?: boolean;
+  /**
+   * Serve unmodified clients on their public endpoints through an https CONNECT proxy
+   * (`env.HTTPS_PROXY`): the env drops the endpoint inputs, issuers live on
+   * `https://<region>.oic.prod-aks.azure.com`, KUBECONFIG is the one listClusterUserCredential
+   * returns (server = the cluster's fqdn, `proxy-url` = the proxy), and pods get the proxy env.
+   */
+  proxy?: boolean;
 }
 
 export interface SandboxUrlsWithFront extends SandboxUrls {
   /** One https server routing by Host to every emulator (real host names, *.sandbox.local). */
   front: string;
+  /** `http://127.0.0.1:<port>`, the CONNECT proxy in front of `front` ('' without `proxy: true`). */
+  proxy: string;
 }
 
 export interface SandboxCore<K extends KubeLike | undefined> {
@@ -88,6 +115,8 @@ export interface SandboxCore<K extends KubeLike | undefined> {
   entra: EntraEmulator;
   issuer: IssuerEmulator;
   github: GithubEmulator;
+  /** The CONNECT proxy (with `proxy: true`): `connects` lists every tunnel asked for. */
+  proxy: SandboxProxy | undefined;
   scenario: Scenario;
   setFicPropagationDelay(ms: number): void;
   setIssuerUnreachable(on: boolean, issuer?: string): void;
@@ -118,9 +147,11 @@ function unpublishedIssuer(url: string): Promise<ClusterIssuer> {
   return issuerWithKey(url);
 }
 
-/** Host header → service, for the front server (and a later CONNECT proxy). */
-export function serviceForHost(host: string): ServiceName | undefined {
+/** Host header → service, for the front server and the CONNECT proxy; `extra` adds exact host names (the cluster's fqdn). */
+export function serviceForHost(host: string, extra?: ReadonlyMap<string, ServiceName>): ServiceName | undefined {
   const name = host.replace(/:\d+$/, '').toLowerCase();
+  const exact = extra?.get(name);
+  if (exact) return exact;
   if (name === 'login.microsoftonline.com') return 'entra';
   if (name === 'management.azure.com') return 'arm';
   if (name === 'api.github.com') return 'github';
@@ -136,7 +167,13 @@ export async function startSandboxCore<K extends KubeLike | undefined>(
 ): Promise<SandboxCore<K>> {
   const scenario: Scenario =
     typeof options.scenario === 'string' ? loadScenario(options.scenario) : (options.scenario ?? DEFAULT_SCENARIO);
-  const tls = createSandboxTls();
+  // The cluster the Kubernetes emulator plays, and every cluster's API server name for the certificate.
+  const kubeClusterName = scenario.kube?.cluster ?? scenario.clusters?.[0]?.name;
+  const kubeClusterSpec = scenario.clusters?.find((c) => c.name === kubeClusterName);
+  const fqdnOf = (c: { name: string; location?: string }) => clusterFqdn({ name: c.name, location: c.location ?? 'westeurope' });
+  const tls = createSandboxTls((scenario.clusters ?? []).map(fqdnOf));
+  const hostRoutes = new Map<string, ServiceName>();
+  if (kubeFactory && kubeClusterSpec) hostRoutes.set(fqdnOf(kubeClusterSpec), 'kube');
   const log = new CallLog();
   const faults = new Faults();
   const workDir = mkdtempSync(join(tmpdir(), 'wi-sandbox-'));
@@ -155,7 +192,7 @@ export async function startSandboxCore<K extends KubeLike | undefined>(
   for (const name of SERVICES) running.push(await listen(lazy(name), tls, log, faults));
   const urlOf = (name: ServiceName) => running.find((r) => r.service === name)!.url;
   const front = createServer({ key: tls.keyPem, cert: tls.certPem }, (req, res) => {
-    const name = serviceForHost(req.headers.host ?? '');
+    const name = serviceForHost(req.headers.host ?? '', hostRoutes);
     if (!name) {
       res.writeHead(421, { 'content-type': 'text/plain' });
       res.end(`Misdirected request: the sandbox does not serve host '${req.headers.host ?? ''}'\n`);
@@ -171,7 +208,22 @@ export async function startSandboxCore<K extends KubeLike | undefined>(
     issuer: urlOf('issuer'),
     github: urlOf('github'),
     front: `https://127.0.0.1:${(front.address() as AddressInfo).port}`,
+    proxy: '',
   };
+  let proxy: SandboxProxy | undefined;
+  if (options.proxy) {
+    proxy = await startProxy({
+      frontPort: (front.address() as AddressInfo).port,
+      refusal(host) {
+        if (serviceForHost(host, hostRoutes)) return undefined;
+        if (host.endsWith('.azmk8s.io')) {
+          return kubeClusterSpec && kubeFactory ? `the Kubernetes emulator plays cluster '${kubeClusterSpec.name}' at ${fqdnOf(kubeClusterSpec)}` : 'no Kubernetes emulator runs';
+        }
+        return 'not one of its hosts: login.microsoftonline.com, management.azure.com, api.github.com, <region>.oic.prod-aks.azure.com, the cluster fqdn';
+      },
+    });
+    urls.proxy = proxy.url;
+  }
   const ctx: SandboxContext = { urls, tls, log, faults, workDir };
 
   try {
@@ -187,13 +239,14 @@ export async function startSandboxCore<K extends KubeLike | undefined>(
       state.addResourceGroup(spec.subscriptionId ?? subscriptionId, spec.name, spec.location);
     }
 
-    // Cluster issuers.
-    const issuerOrigin = options.issuerOrigin ?? urls.issuer;
+    // Cluster issuers: behind the proxy on AKS's own origin for the cluster's region.
+    const issuerOriginFor = (location = 'westeurope') => options.issuerOrigin ?? (proxy ? `https://${location}.oic.prod-aks.azure.com` : urls.issuer);
+    const issuerOrigin = issuerOriginFor(kubeClusterSpec?.location);
     const issuers: Record<string, ClusterIssuer> = {};
     const issuerUrls = new Map<string, string>();
     for (const c of scenario.clusters ?? []) {
       if (c.oidcIssuer === false) continue;
-      const issuer = await createClusterIssuer(issuerOrigin, tenantId, (c.issuerId as Uuid | undefined) ?? uuidFrom(`issuer:${c.subscriptionId ?? subscriptionId}/${c.resourceGroup}/${c.name}`.toLowerCase()));
+      const issuer = await createClusterIssuer(issuerOriginFor(c.location), tenantId, (c.issuerId as Uuid | undefined) ?? uuidFrom(`issuer:${c.subscriptionId ?? subscriptionId}/${c.resourceGroup}/${c.name}`.toLowerCase()));
       issuers[c.name] = issuer;
       issuerUrls.set(c.name.toLowerCase(), issuer.url);
       state.issuers.set(issuer.url, issuer);
@@ -285,6 +338,19 @@ export async function startSandboxCore<K extends KubeLike | undefined>(
       });
     }
 
+    // listClusterUserCredential: the emulated cluster's kubeconfig carries a token its API
+    // server accepts; another cluster's names its fqdn, which the proxy refuses.
+    let kube: KubeLike | undefined;
+    const clusterKubeconfig = (c: { name: string; resourceGroup: string; location: string }, role: 'clusterUser' | 'clusterAdmin'): string =>
+      aksKubeconfig({
+        cluster: c,
+        role,
+        caPem: tls.caPem,
+        token: kube && kubeClusterSpec && ieq(c.name, kubeClusterSpec.name) ? kube.token() : 'no-kubernetes-emulator-for-this-cluster',
+        proxyUrl: proxy?.url,
+      });
+    arm.setKubeconfigSource(clusterKubeconfig);
+
     // GitHub repository and workflow context.
     const g = expanded.github ?? {};
     const gh = state.github;
@@ -333,8 +399,7 @@ export async function startSandboxCore<K extends KubeLike | undefined>(
 
     // Kubernetes.
     const kubeSpec = expanded.kube ?? {};
-    const kubeClusterName = kubeSpec.cluster ?? scenario.clusters?.[0]?.name;
-    const kubeCluster = scenario.clusters?.find((c) => c.name === kubeClusterName);
+    const kubeCluster = kubeClusterSpec;
     let clusterIssuer: ClusterIssuer;
     if (kubeClusterName && issuers[kubeClusterName]) clusterIssuer = issuers[kubeClusterName];
     else if (kubeCluster?.oidcIssuer === false) clusterIssuer = await unpublishedIssuer(IN_CLUSTER_ISSUER);
@@ -342,7 +407,6 @@ export async function startSandboxCore<K extends KubeLike | undefined>(
       clusterIssuer = Object.values(issuers)[0] ?? (await createClusterIssuer(issuerOrigin, tenantId));
       state.issuers.set(clusterIssuer.url, clusterIssuer);
     }
-    let kube: KubeLike | undefined;
     let kubeconfigPath = '';
     if (kubeFactory) {
       kube = await kubeFactory(ctx, {
@@ -351,14 +415,19 @@ export async function startSandboxCore<K extends KubeLike | undefined>(
         images: kubeSpec.images,
         unschedulable: kubeSpec.unschedulable,
         webhookNamespace: kubeSpec.webhookNamespace,
-        authorityHost: urls.entra,
+        // Behind the proxy the webhook injects the public cloud's authority (as the AKS add-on
+        // does) and the node gives pods the proxy: their only way out, as egress is on AKS.
+        authorityHost: proxy ? 'https://login.microsoftonline.com/' : urls.entra,
+        podEnv: proxy ? podNetworkEnv(proxy.url) : undefined,
         tenantId,
       });
       impl.kube = kube.service;
       const objects = kubeObjects(kubeSpec);
       if (objects.length) kube.seed(objects);
       kubeconfigPath = join(workDir, 'kubeconfig');
-      writeFileSync(kubeconfigPath, kube.kubeconfig(urls.kube), { mode: 0o600 });
+      // Behind the proxy: what azure/aks-set-context writes (listClusterUserCredential).
+      const kubeconfig = proxy && kubeCluster ? clusterKubeconfig(state.clusterByName(kubeCluster.name)!, 'clusterUser') : kube.kubeconfig(urls.kube);
+      writeFileSync(kubeconfigPath, kubeconfig, { mode: 0o600 });
     }
 
     // Faults.
@@ -435,6 +504,13 @@ export async function startSandboxCore<K extends KubeLike | undefined>(
       ACTIONS_ID_TOKEN_REQUEST_TOKEN: gh.idTokenRequestToken,
     };
     if (kubeconfigPath) env.KUBECONFIG = kubeconfigPath;
+    if (proxy) {
+      // A runner behind a proxy: no endpoint inputs (azure-cloud AzureCloud defaults), the
+      // Actions OIDC URL and the GitHub API direct, Python clients (az) trusting the sandbox CA.
+      delete env['INPUT_ARM-ENDPOINT'];
+      delete env['INPUT_AUTHORITY-HOST'];
+      Object.assign(env, proxyEnv(proxy.url), { REQUESTS_CA_BUNDLE: caPath, AKS_OIDC_ISSUER: clusterIssuer.url });
+    }
 
     const servers: Server[] = [...running.map((r) => r.server), front];
     let stopped = false;
@@ -460,6 +536,7 @@ export async function startSandboxCore<K extends KubeLike | undefined>(
       entra,
       issuer: issuerEmulator,
       github,
+      proxy,
       scenario,
       setFicPropagationDelay(ms) {
         state.ficPropagationDelayMs = Math.max(0, ms);
@@ -489,12 +566,14 @@ export async function startSandboxCore<K extends KubeLike | undefined>(
         if (stopped) return;
         stopped = true;
         await kube?.stop();
+        await proxy?.close();
         await Promise.all(servers.map((s) => close(s)));
         if (!options.keepWorkDir) rmSync(workDir, { recursive: true, force: true });
       },
     };
     return core as SandboxCore<K>;
   } catch (err) {
+    await proxy?.close();
     await Promise.all([...running.map((r) => close(r.server)), close(front)]);
     rmSync(workDir, { recursive: true, force: true });
     throw err;

@@ -354,3 +354,12 @@ export function identityResourceIdLower(i: UserAssignedIdentity): string {
 export function clusterResourceId(c: ManagedCluster): string {
   return `/subscriptions/${c.subscriptionId}/resourcegroups/${c.resourceGroup}/providers/Microsoft.ContainerService/managedClusters/${c.name}`;
 }
+
+/**
+ * The API server's host name, in the form AKS gives it (`<dnsPrefix>-<hash>.hcp.<region>.azmk8s.io`;
+ * the sandbox's hash is the word `sandbox`). ARM's `fqdn`, the server of the kubeconfig that
+ * listClusterUserCredential returns, and a host the CONNECT proxy routes to the Kubernetes emulator.
+ */
+export function clusterFqdn(c: { name: string; location: string }): string {
+  return `${c.name}-dns-sandbox.hcp.${c.location}.azmk8s.io`.toLowerCase();
+}

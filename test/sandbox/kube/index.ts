@@ -44,6 +44,8 @@ export interface KubeOptions {
   authorityHost: string;
   /** The webhook's configured tenant (AZURE_TENANT_ID default). */
   tenantId: string;
+  /** Environment the node gives every container before its own (the sandbox proxy, when there is one). */
+  podEnv?: Record<string, string>;
   /**
    * How many changes the store keeps for watches from a resourceVersion (default 20 000);
    * a watch from before the oldest kept change gets an ERROR event with 410 Expired.
@@ -60,6 +62,8 @@ export interface KubeEmulator {
   seed(objects: object[]): void;
   /** kubeconfig YAML for `server` (https origin) with the sandbox CA; `user` appears in 403 messages (default masterclient). */
   kubeconfig(server: string, user?: string): string;
+  /** The bearer token this API server accepts for `user` (default masterclient). */
+  token(user?: string): string;
   /** true: installed; false: absent (no mutation, no MutatingWebhookConfiguration); 'unreachable': installed but its service has no endpoints. */
   setWebhook(on: boolean | 'unreachable'): void;
   setUnschedulable(on: boolean): void;
@@ -105,6 +109,7 @@ export function createKube(ctx: SandboxContext, options: KubeOptions): KubeEmula
       return { host: u.hostname, port: u.port || '443' };
     },
     defaultAudience: () => options.clusterIssuer.url,
+    podEnv: options.podEnv ?? {},
   });
 
   /** Stores one object as-is (seed): metadata filled, namespace ensured, replacing a previous one. */
@@ -229,6 +234,9 @@ export function createKube(ctx: SandboxContext, options: KubeOptions): KubeEmula
     images,
     seed(objects) {
       for (const o of objects) put(o);
+    },
+    token(user = 'masterclient') {
+      return tokenFor(user);
     },
     kubeconfig(server, user = 'masterclient') {
       return [

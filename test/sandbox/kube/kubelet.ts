@@ -46,6 +46,8 @@ export interface KubeletOptions {
   images: () => Set<string>;
   apiServer: () => { host: string; port: string } | undefined;
   defaultAudience: () => string;
+  /** Given to every container before its own env (the sandbox proxy). */
+  podEnv?: Record<string, string>;
 }
 
 interface PodRun {
@@ -387,6 +389,7 @@ export class Kubelet {
       HOSTNAME: run.name,
       HOME: join(run.dir, 'home'),
       NODE_EXTRA_CA_CERTS: this.o.caFile,
+      ...this.o.podEnv,
     };
     if (api) {
       Object.assign(env, {

@@ -157,6 +157,10 @@ function decode(buf: Buffer, schema: Schema): JsonObject {
     else if (def.type === 'bool') value = r.varint() !== 0n;
     else value = decode(r.bytes(), def.type);
     if (def.repeated) ((out[def.name] ??= []) as unknown[]).push(value);
+    // Go's generated marshallers write every non-pointer scalar, empty or not
+    // (ObjectMeta's generateName "" and generation 0 on every kubectl create); the JSON
+    // the API server stores and serves omits them (`json:",omitempty"`).
+    else if (value === '' || value === 0) delete out[def.name];
     else out[def.name] = value;
   }
   return out;
