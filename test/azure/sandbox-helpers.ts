@@ -53,7 +53,7 @@ export async function startAzureSandbox(scenario: Scenario, arm?: { pageSize?: n
   return sb;
 }
 
-export function azureSettings(sb: AzureSandbox, over: Partial<Settings['azure']> = {}): Settings['azure'] {
+export function azureSettings(sb: Pick<AzureSandbox, 'loginApp' | 'tenantId' | 'subscriptionId' | 'urls'>, over: Partial<Settings['azure']> = {}): Settings['azure'] {
   return {
     clientId: sb.loginApp.clientId,
     tenantId: sb.tenantId,
