@@ -38,7 +38,7 @@ function environmentsToShow(mapping: Mapping, selected: string): string[] {
 /** Loads and validates the mapping; selects the environment when one is asked for. */
 async function loadStage(run: RunEnvironment, report: RunReport): Promise<Mapping | undefined> {
   const file = resolve(run.workspace, run.settings.mappingFile);
-  const loaded = await loadMapping(file, report.mappingFile);
+  const loaded = await loadMapping(file, report.mappingFile, { workspace: run.workspace });
   report.problems = loaded.problems;
   if (!loaded.mapping || loaded.problems.length) {
     report.failures.push(`${report.problems.length} problem(s) in the mapping file ${report.mappingFile}`);

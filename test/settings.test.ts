@@ -1,13 +1,26 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { parseSettings } from '../src/settings.ts';
 
 const from = (inputs: Record<string, string>) => parseSettings((n) => inputs[n] ?? '');
 
 describe('inputs', () => {
   it('defaults match action.yml', () => {
-    const s = from({});
-    expect(s).toMatchObject({ mode: 'plan', mappingFile: '.github/workload-identity.yaml', verify: true, verifyTimeoutSeconds: 180, concurrency: 8, prune: false });
-    expect(s.azure).toMatchObject({ armEndpoint: 'https://management.azure.com', authorityHost: 'https://login.microsoftonline.com' });
+    // The runner passes action.yml's default for an input the workflow leaves out; code
+    // falls back when an input is empty (a run outside the runner, an explicit ''). Both
+    // must give the same settings, and every input the code reads must be declared.
+    const declared = (parseYaml(readFileSync(resolve(import.meta.dirname, '../action.yml'), 'utf8')) as { inputs: Record<string, { default?: string }> }).inputs;
+    const read = new Set<string>();
+    const fromActionYml = parseSettings((name) => {
+      read.add(name);
+      const value = declared[name]?.default ?? '';
+      return value === '${{ github.token }}' ? '' : value;
+    });
+    expect([...read].filter((name) => !(name in declared))).toEqual([]);
+    expect(fromActionYml).toEqual(from({}));
+    expect(from({})).toMatchObject({ mode: 'plan', mappingFile: '.github/workload-identity.yaml', verify: true, prune: false });
   });
 
   it('an unknown mode names the input and the valid modes', () => {

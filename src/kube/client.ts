@@ -105,7 +105,7 @@ export function kubeconfigSecrets(content: string): string[] {
 
   let parsed: unknown;
   try {
-    parsed = parseDocument(text, { uniqueKeys: false, prettyErrors: false }).toJS({ maxAliasCount: 1000 });
+    parsed = parseDocument(text, { uniqueKeys: false, prettyErrors: false, logLevel: 'error' }).toJS({ maxAliasCount: 1000 });
   } catch {
     parsed = undefined;
   }

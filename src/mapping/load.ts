@@ -2,8 +2,6 @@
 // schema/mapping.schema.json, build the typed Mapping, run the semantic checks on what the
 // schema accepted. Every problem comes back at once, each with file:line:column, and nothing here throws: a user
 // with a broken mapping gets sentences, never a stack trace.
-import { readFile, stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { Ajv } from 'ajv';
 import { LineCounter, parseDocument, visit } from 'yaml';
 import type { Document } from 'yaml';
@@ -17,6 +15,7 @@ import { schemaProblems, show } from './messages.ts';
 import { trustFromSchemaErrors } from './trust.ts';
 import type { Trust } from './trust.ts';
 import { yamlProblems } from './yaml-errors.ts';
+import { readMappingFile } from './read.ts';
 import type { BindingSpec, ClusterRef, Defaults, EnvironmentSpec, IdentityRef, Mapping, MappingProblem } from './types.ts';
 
 export interface LoadResult {
@@ -32,12 +31,6 @@ export interface LoadResult {
  */
 const MAX_ALIAS_COUNT = 100;
 
-/**
- * A hand-written mapping is a few KiB; one past this is generated or not a mapping at all,
- * and parsing, validating and checking it could keep a run busy for minutes.
- */
-export const MAX_MAPPING_BYTES = 1024 * 1024;
-
 let validator: ReturnType<Ajv['compile']> | undefined;
 function validateSchema(): ReturnType<Ajv['compile']> {
   if (!validator) {
@@ -52,35 +45,12 @@ function validateSchema(): ReturnType<Ajv['compile']> {
 /**
  * Reads and validates the mapping at `path`. `label` is how positions and messages name the
  * file (workspace-relative, as GitHub annotations and a reader expect); default `path`.
+ * With `workspace`, a symlink that leads outside it is refused (src/mapping/read.ts).
  */
-export async function loadMapping(path: string, label = path): Promise<LoadResult> {
-  let text: string;
-  try {
-    // Refused before it is read: the size alone says it is not a hand-written mapping.
-    const info = await stat(path);
-    if (info.isFile() && info.size > MAX_MAPPING_BYTES) return tooLarge(label, info.size);
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    return { problems: [{ file: label, line: 1, column: 1, message: readFailure(label, path, error) }] };
-  }
-  // Not a regular file (a pipe), or one that grew since: its size shows only once read.
-  const bytes = Buffer.byteLength(text, 'utf8');
-  if (bytes > MAX_MAPPING_BYTES) return tooLarge(label, bytes);
-  return parseMapping(text, label);
-}
-
-function tooLarge(label: string, bytes: number): LoadResult {
-  const message = `mapping file ${label} is ${Math.ceil(bytes / 1024)} KiB; the limit is ${MAX_MAPPING_BYTES / 1024} KiB — a mapping this large is almost certainly not hand-written; split it or check what generated it`;
-  return { problems: [{ file: label, line: 1, column: 1, message }] };
-}
-
-function readFailure(label: string, path: string, error: unknown): string {
-  const code = (error as { code?: string }).code;
-  if (code === 'ENOENT')
-    return `mapping file ${label} not found (looked for ${resolve(path)}; the mapping-file input is relative to the repository checkout, GITHUB_WORKSPACE)`;
-  if (code === 'EISDIR') return `mapping file ${label} is a directory, not a file`;
-  if (code === 'EACCES') return `cannot read mapping file ${label}: permission denied`;
-  return `cannot read mapping file ${label}: ${code ?? (error as Error).message}`;
+export async function loadMapping(path: string, label = path, options: { workspace?: string } = {}): Promise<LoadResult> {
+  const read = await readMappingFile(path, label, options.workspace);
+  if ('message' in read) return { problems: [{ file: label, line: 1, column: 1, message: read.message }] };
+  return parseMapping(read.text, label);
 }
 
 /** Validate mapping text as if it had been read from `file` (also used for discover's output). */
@@ -106,7 +76,9 @@ function tooDeep(file: string): MappingProblem {
 
 function parseMappingText(text: string, file: string): LoadResult {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
+  // logLevel 'error': yaml's warnings go to process.emitWarning, i.e. stderr past the log
+  // sink, quoting the document ("Keys with collection values will be stringified: …").
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true, logLevel: 'error' });
   const locate = createLocator(file, doc, lineCounter);
   const fail = (problems: MappingProblem[]): LoadResult => ({ problems: sortProblems(problems) });
   const top = { file, line: 1, column: 1 };

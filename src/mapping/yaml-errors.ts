@@ -63,7 +63,7 @@ function deeperThanKeyAbove(line: number): string {
 function openedAt(doc: Document, offset: number, kind: 'quote' | 'flow'): number | undefined {
   let found: number | undefined;
   visit(doc, (_, node) => {
-    const range = (node as Node).range;
+    const range = (node as Node | null)?.range; // null: an empty item (`- ` with nothing after it)
     const fits =
       kind === 'quote'
         ? isScalar(node) && (node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE')

@@ -32,6 +32,18 @@ describe('semantic checks of a mapping', () => {
     expect(problems).toEqual([]);
   });
 
+  it('an audience with a line break, a space or a control character is refused; a non-URI audience is fine', async () => {
+    for (const audience of ['"api://x\\n::warning::owned"', '"api://x y"', '"api://x\\u0007"', '"api://x\\t"']) {
+      const lines = [...HEADER];
+      lines.splice(3, 0, `  audience: ${audience}`);
+      const { problems, path } = await load([...lines, ...binding('payments', 'api', 'id-payments')]);
+      expect(problems, audience).toEqual([{ file: path, line: 4, column: 13, message: expect.stringContaining('is not a valid audience: no spaces, line breaks or control characters') as unknown }]);
+    }
+    const lines = [...HEADER];
+    lines.splice(3, 0, '  audience: my-custom-audience');
+    expect((await load([...lines, ...binding('payments', 'api', 'id-payments')])).problems).toEqual([]);
+  });
+
   it('an issuer that is not https is refused at the issuer', async () => {
     const lines = [...HEADER];
     lines[7] = '    issuer: http://westeurope.oic.prod-aks.azure.com/tenant/uuid/';
