@@ -2,11 +2,16 @@
 // workflow runs it. The sandbox plays AKS (API server, webhook, kubelet), its OIDC issuer,
 // Entra ID, ARM and GitHub; the scenario is the staging environment of
 // examples/workload-identity.yaml before the migration.
+// `--out DIR` also writes DIR/comment.md: the sticky PR comment as the sandbox's GitHub
+// stored it after the last step (its first line is the verdict).
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { startSandbox } from '../test/sandbox/index.ts';
 import { runAction } from '../test/e2e/run-action.ts';
 
 const root = resolve(import.meta.dirname, '..');
+const { values: args } = parseArgs({ options: { out: { type: 'string' } } });
 const mapping = 'examples/workload-identity.yaml';
 const sb = await startSandbox({ scenario: resolve(root, 'test/sandbox/scenarios/demo.yaml') });
 const hidden = /^::(debug|add-mask)::/; // the runner hides these in a real job log
@@ -29,6 +34,13 @@ try {
   failed += (await step('2. plan (the pull request: read-only)', { mode: 'plan' })) ? 1 : 0;
   failed += (await step('3. apply (the staging deployment job)', { mode: 'apply', verify: 'false' })) ? 1 : 0;
   failed += (await step('4. plan again (drift detection: nothing to do)', { mode: 'plan', 'fail-on-changes': 'true' })) ? 1 : 0;
+  const comment = sb.state.commentsOn(17).filter((c) => c.body.includes('<!-- workload-identity-action ')).at(-1);
+  console.log(comment ? `\nPR #17 comment (${comment.body.length} characters): ${comment.body.split('\n')[0]}` : '\nNo PR comment was posted');
+  if (args.out && comment) {
+    mkdirSync(args.out, { recursive: true });
+    writeFileSync(resolve(args.out, 'comment.md'), comment.body);
+    console.log(`Wrote ${resolve(args.out, 'comment.md')}`);
+  }
 } finally {
   await sb.stop();
 }

@@ -10,6 +10,9 @@ import { createKubePort, KUBECONFIG_STATE_KEY, kubeconfigSecrets, loadKubeConfig
 import type { Ports } from './plan/environment.ts';
 import { newReport, noteDeadline, runPipeline } from './pipeline.ts';
 import { createDeadline, createNetwork, requestTimeoutFrom, type Network } from './net/index.ts';
+import { publishComment } from './github/publish.ts';
+import { readGithubRun, runUrl } from './github/context.ts';
+import { annotations } from './report/annotations.ts';
 import { renderMarkdown } from './report/markdown.ts';
 import { renderText } from './report/text.ts';
 import { toResultJson, countChanges, allVerified } from './report/outputs.ts';
@@ -75,20 +78,23 @@ export async function run(): Promise<void> {
       noteDeadline(report, net);
     }
 
-    for (const p of report.problems) {
-      sink.error(p.message, { title: 'Workload Identity mapping', file: p.file, line: p.line, column: p.column });
-    }
+    for (const a of annotations(report)) sink.error(a.message, { title: a.title, file: a.at.file, line: a.at.line, column: a.at.column });
     if (report.problems.length) {
       sink.info(`${report.problems.length} problem(s) in ${report.mappingFile}:`);
       for (const p of report.problems) sink.info(`  ${p.file}:${p.line}:${p.column}  ${p.message}`);
     }
     for (const line of renderText(report)) sink.info(line);
-    const markdown = renderMarkdown(report);
+    const github = readGithubRun(process.env);
+    const markdown = renderMarkdown(report, { runUrl: runUrl(github) });
     if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(markdown, true).write();
+    // validate runs on fork PRs without a write token: only the modes that connect comment.
+    const commenting = settings.comment && ['plan', 'apply', 'verify'].includes(settings.mode);
+    const commentUrl = commenting ? await publishComment({ run: github, token: settings.githubToken, environment: report.environment, markdown, sink, net }) : '';
 
     core.setOutput('result', JSON.stringify(toResultJson(report)));
     core.setOutput('changes', String(countChanges(report)));
     core.setOutput('verified', String(allVerified(report)));
+    core.setOutput('comment-url', commentUrl);
     if (report.failures.length) core.setFailed(report.failures.map(oneLine).join('\n'));
   } catch (err) {
     core.setFailed(describeFailure(err)); // core escapes CR/LF in command values: a stack stays one annotation

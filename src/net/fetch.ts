@@ -40,6 +40,8 @@ export interface PolicyFetchOptions {
   operation: string;
   /** Statuses that are an answer, not a failure (default: 2xx and 3xx). */
   ok?: (status: number) => boolean;
+  /** The fetch to bound and retry (default: the global one); @actions/github's follows the runner's proxy. */
+  fetch?: typeof fetch;
 }
 
 /**
@@ -55,7 +57,7 @@ export async function fetchWithPolicy(net: Network, url: string | URL, init: Req
         options.operation,
         net,
         async (signal) => {
-          const res = await fetch(url, { ...init, signal });
+          const res = await (options.fetch ?? fetch)(url, { ...init, signal });
           // Read the body under the same signal: the timeout bounds the whole answer.
           const body = await res.arrayBuffer();
           const copy = new Response(res.status === 204 || res.status === 304 ? null : body, { status: res.status, statusText: res.statusText, headers: res.headers });
@@ -81,12 +83,12 @@ export async function fetchWithPolicy(net: Network, url: string | URL, init: Req
 const optional = (ms: number | undefined): { retryAfterMs?: number } => (ms === undefined ? {} : { retryAfterMs: ms });
 
 /** A fetch for Octokit (`new Octokit({ request: { fetch } })`): every call under the policy, every status handed back. */
-export function policyFetch(net: Network, operation = 'GitHub API'): typeof fetch {
+export function policyFetch(net: Network, operation = 'GitHub API', inner?: typeof fetch): typeof fetch {
   return (async (input: string | URL | Request, init?: RequestInit) => {
     const url = input instanceof Request ? input.url : input;
     const merged: RequestInit = input instanceof Request ? { method: input.method, headers: input.headers, body: await input.arrayBuffer(), ...init } : { ...init };
     try {
-      return await fetchWithPolicy(net, url, merged, { operation: `${operation} ${(merged.method ?? 'GET').toUpperCase()} ${new URL(String(url)).pathname}` });
+      return await fetchWithPolicy(net, url, merged, { operation: `${operation} ${(merged.method ?? 'GET').toUpperCase()} ${new URL(String(url)).pathname}`, ...(inner ? { fetch: inner } : {}) });
     } catch (err) {
       // Octokit reads the status from the response: hand back the last answer, if one came.
       if (err instanceof FetchError && err.cause instanceof Response) return err.cause;

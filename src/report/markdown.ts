@@ -1,11 +1,20 @@
-// One markdown renderer for the job summary and (later) the sticky PR comment, so the two
-// never disagree. Tables stay short: a reviewer reads the changes, not the unchanged rows.
+// One Markdown renderer for the job summary and the sticky PR comment, so the two never
+// disagree. Order is what a reviewer needs: the verdict, then what failed (with the
+// diagnosis folded in <details>), then what changes, then warnings, then the run. When all
+// is well it stays a few lines; tables list changes, never the unchanged rows. Every value
+// from data goes through src/output/markdown-escape.ts.
 import type { ResolvedBinding } from '../mapping/types.ts';
+import { mdCode, mdCodeBlock, mdLines, mdTableRow, mdText } from '../output/markdown-escape.ts';
 import type { FicChange, PreflightCheck, ServiceAccountChange } from '../plan/types.ts';
 import { isChange } from '../plan/types.ts';
-import { describeTarget } from '../result.ts';
+import { describeTarget, type VerificationResult } from '../result.ts';
 import type { RunReport } from './model.ts';
-import { mdCode, mdCodeBlock, mdLines, mdTableRow, mdText } from '../output/markdown-escape.ts';
+import { pendingChanges, verdict } from './verdict.ts';
+
+/** Where the report is read: the run's page for the footer link ('' outside Actions). */
+export interface RenderContext {
+  runUrl?: string;
+}
 
 const ICON: Record<string, string> = {
   create: '➕ create',
@@ -16,88 +25,122 @@ const ICON: Record<string, string> = {
   unchanged: '✔️ unchanged',
 };
 
-function title(report: RunReport): string {
-  const env = report.environment ? ` — ${mdText(report.environment)}` : '';
-  const state = report.failures.length ? '❌' : '✅';
-  return `### ${state} Workload Identity ${report.mode}${env}`;
+function table(head: string[], rows: string[][]): string[] {
+  if (!rows.length) return [];
+  return [mdTableRow(head), `|${head.map(() => '---').join('|')}|`, ...rows.map(mdTableRow), ''];
 }
 
-function bindingsTable(env: string, bindings: ResolvedBinding[]): string[] {
-  const head = env ? `**${mdText(env)}** — ${bindings.length} binding(s)` : `${bindings.length} binding(s)`;
-  const rows = bindings.map((b) => mdTableRow([mdCode(b.namespace), mdCode(b.serviceAccount), mdCode(b.identity.name), mdCode(b.identity.resourceGroup), mdCode(b.ficName)]));
-  return [head, '', '| namespace | ServiceAccount | identity | resource group | federated credential |', '|---|---|---|---|---|', ...rows, ''];
-}
-
-function ficRows(changes: FicChange[]): string[] {
-  if (!changes.length) return [];
+/**
+ * A failed verification, folded. The summary line is Markdown between blank lines (GitHub
+ * renders it so): data then goes through the same escape as everywhere, never raw HTML.
+ */
+function verificationDetails(v: VerificationResult): string[] {
+  const why = v.checks.find((c) => !c.ok)?.detail ?? 'failed';
+  const aadsts = v.aadsts ? ` (AADSTS${v.aadsts})` : '';
   return [
-    '| federated credential | identity | action | why |',
-    '|---|---|---|---|',
-    ...changes.map((c) => mdTableRow([mdCode(c.name), mdCode(c.identity.name), ICON[c.action]!, mdLines(c.reason)])),
+    '<details>',
+    '<summary>',
+    '',
+    `❌ ${mdCode(`${v.namespace}/${v.serviceAccount}`)} as ${mdCode(v.identity)}: ${mdLines(why)}${aadsts}`,
+    '',
+    '</summary>',
+    '',
+    ...table(['check', 'result', 'detail'], v.checks.map((c) => [mdCode(c.name), c.ok ? '✅' : '❌', mdLines(c.detail)])),
+    '</details>',
     '',
   ];
 }
 
-function saRows(changes: ServiceAccountChange[]): string[] {
-  if (!changes.length) return [];
-  return [
-    '| ServiceAccount | action | why |',
-    '|---|---|---|',
-    ...changes.map((c) => {
-      const restart = c.podsToRestart.length ? `<br>restart: ${c.podsToRestart.map(mdCode).join(', ')}` : '';
-      return mdTableRow([mdCode(`${c.namespace}/${c.name}`), ICON[c.action]!, mdLines(c.reason) + restart]);
-    }),
-    '',
-  ];
+function preflightLine(c: PreflightCheck, mark: string): string[] {
+  const line = `- ${mark} **${mdText(c.name)}**: ${mdLines(c.detail)}`;
+  if (!c.fix) return [line];
+  return [line, '', '  <details><summary>How to fix</summary>', '', ...mdCodeBlock(c.fix, '  '), '  </details>', ''];
 }
 
-function preflightRows(checks: PreflightCheck[]): string[] {
-  const shown = checks.filter((c) => !c.ok || c.severity !== 'info');
-  if (!shown.length) return [];
-  const mark = (c: PreflightCheck) => (c.ok ? '✅' : c.severity === 'error' ? '❌' : '⚠️');
-  const lines = ['#### Preflight', ''];
-  for (const c of shown) {
-    lines.push(`- ${mark(c)} **${mdText(c.name)}**: ${mdLines(c.detail)}`);
-    if (!c.ok && c.fix) lines.push('', '  <details><summary>How to fix</summary>', '', ...mdCodeBlock(c.fix, '  '), '  </details>', '');
-  }
-  lines.push('');
-  return lines;
-}
-
-export function renderMarkdown(report: RunReport): string {
-  const out: string[] = [title(report), ''];
+function failureSection(report: RunReport): string[] {
+  const out: string[] = [];
   for (const f of report.failures) out.push(`> **Failed:** ${mdLines(f)}`, '');
   if (report.problems.length) {
-    out.push(`#### ${report.problems.length} problem(s) in ${mdCode(report.mappingFile)}`, '');
+    out.push(`**${report.problems.length} problem(s) in ${mdCode(report.mappingFile)}**`, '');
     for (const p of report.problems) out.push(`- line ${p.line}, column ${p.column}: ${mdLines(p.message)}`);
     out.push('');
   }
+  for (const v of (report.verifications ?? []).filter((x) => !x.ok)) out.push(...verificationDetails(v));
+  const failedWrites = (report.applied ?? []).filter((x) => !x.ok);
+  for (const a of failedWrites) out.push(`- ❌ ${mdCode(describeTarget(a.change))} (${a.change.action}, ${a.attempts} attempt(s)): ${mdLines(a.error ?? 'failed')}`);
+  if (failedWrites.length) out.push('');
+  for (const c of report.plan?.preflight.filter((x) => !x.ok && x.severity === 'error') ?? []) out.push(...preflightLine(c, '❌'));
+  if (out.length && out.at(-1) !== '') out.push('');
+  return out;
+}
+
+const ficRow = (c: FicChange): string[] => [ICON[c.action] ?? c.action, mdCode(c.name), mdCode(c.identity.name), mdLines(c.reason)];
+const saRow = (c: ServiceAccountChange): string[] => {
+  const restart = c.podsToRestart.length ? `<br>restart: ${c.podsToRestart.map(mdCode).join(', ')}` : '';
+  return [ICON[c.action] ?? c.action, mdCode(`${c.namespace}/${c.name}`), mdLines(c.reason) + restart];
+};
+
+function changeSection(report: RunReport): string[] {
   const plan = report.plan;
-  if (plan) {
-    out.push(`Issuer: ${mdCode(plan.issuer)}`, '');
-    out.push(...preflightRows(plan.preflight));
-    const fics = plan.federatedCredentials.filter(isChange);
-    const sas = plan.serviceAccounts.filter(isChange);
-    const quiet = plan.federatedCredentials.length - fics.length + plan.serviceAccounts.length - sas.length;
-    out.push(`#### Changes: ${fics.length + sas.length}` + (quiet ? ` (${quiet} already right)` : ''), '');
-    out.push(...ficRows(fics));
-    out.push(...saRows(sas));
-    const adopted = plan.federatedCredentials.filter((c) => c.action === 'adopt');
-    if (adopted.length) {
-      out.push(`Adopted as they are (same issuer, subject and audience under another name, e.g. made with az CLI): ${adopted.map((c) => `${mdCode(c.name)} on ${mdCode(c.identity.name)}`).join(', ')}`, '');
-    }
+  if (!plan) return [];
+  const fics = plan.federatedCredentials.filter(isChange);
+  const sas = plan.serviceAccounts.filter(isChange);
+  const adopted = plan.federatedCredentials.filter((c) => c.action === 'adopt');
+  const quiet = plan.federatedCredentials.length - fics.length + plan.serviceAccounts.length - sas.length;
+  const out: string[] = [];
+  if (fics.length + sas.length) {
+    const applied = report.applied?.filter((a) => a.ok).length;
+    const title = applied === undefined ? `Changes: ${pendingChanges(report)}` : `Applied: ${applied} of ${fics.length + sas.length} change(s)`;
+    out.push(`#### ${title}` + (quiet ? ` (${quiet} already right)` : ''), '');
+    out.push(...table(['Azure', 'federated credential', 'identity', 'why'], fics.map(ficRow)));
+    out.push(...table(['Kubernetes', 'ServiceAccount', 'why'], sas.map(saRow)));
   }
-  if (report.applied?.length) {
-    const failed = report.applied.filter((a) => !a.ok);
-    out.push(`#### Applied: ${report.applied.length - failed.length} ok, ${failed.length} failed`, '');
-    for (const a of failed) {
-      out.push(`- ❌ ${mdCode(describeTarget(a.change))} (${a.change.action}, ${a.attempts} attempt(s)): ${mdLines(a.error ?? 'failed')}`);
-    }
-    if (failed.length) out.push('');
+  if (adopted.length) {
+    out.push(`Adopted as they are (same issuer, subject and audience under another name, e.g. made with az CLI): ${adopted.map((c) => `${mdCode(c.name)} on ${mdCode(c.identity.name)}`).join(', ')}`, '');
   }
-  if (report.mode === 'validate' || !plan) {
+  return out;
+}
+
+function verifiedLine(report: RunReport): string[] {
+  const passed = (report.verifications ?? []).filter((v) => v.ok);
+  if (!passed.length) return [];
+  const shown = passed.slice(0, 20).map((v) => `${mdCode(`${v.namespace}/${v.serviceAccount}`)} as ${mdCode(v.identity)}`);
+  const more = passed.length > shown.length ? ` and ${passed.length - shown.length} more` : '';
+  return [`✅ Verified (a pod exchanged its token): ${shown.join(', ')}${more}`, ''];
+}
+
+function warningSection(report: RunReport): string[] {
+  const out: string[] = [];
+  for (const c of report.plan?.preflight.filter((x) => !x.ok && x.severity === 'warning') ?? []) out.push(...preflightLine(c, '⚠️'));
+  for (const n of report.notes) out.push(`- ⚠️ ${mdLines(n)}`);
+  if (out.length && out.at(-1) !== '') out.push('');
+  return out;
+}
+
+function bindingsTable(env: string, bindings: ResolvedBinding[]): string[] {
+  const head = env ? `**${mdText(env)}**: ${bindings.length} binding(s)` : `${bindings.length} binding(s)`;
+  const rows = bindings.map((b) => [mdCode(b.namespace), mdCode(b.serviceAccount), mdCode(b.identity.name), mdCode(b.identity.resourceGroup), mdCode(b.ficName)]);
+  return [head, '', ...table(['namespace', 'ServiceAccount', 'identity', 'resource group', 'federated credential'], rows)];
+}
+
+function footer(report: RunReport, ctx: RenderContext): string {
+  const parts = [`Workload Identity ${report.mode}`, `mapping ${mdCode(report.mappingFile)}`];
+  if (report.plan?.issuer) parts.push(`issuer ${mdCode(report.plan.issuer)}`);
+  // The URL is GitHub's own (server, repository, run id), never data from the mapping.
+  if (ctx.runUrl) parts.push(`[the run](${ctx.runUrl})`);
+  return parts.join(' · ');
+}
+
+export function renderMarkdown(report: RunReport, ctx: RenderContext = {}): string {
+  const v = verdict(report);
+  const out: string[] = [`### ${v.icon} ${mdText(v.subject)}: ${mdLines(v.text)}`, ''];
+  out.push(...failureSection(report));
+  out.push(...changeSection(report));
+  out.push(...verifiedLine(report));
+  out.push(...warningSection(report));
+  if (report.mode === 'validate' || (!report.plan && report.problems.length === 0)) {
     for (const [env, bindings] of report.bindings) out.push(...bindingsTable(env, bindings));
   }
-  for (const n of report.notes) out.push(`> ${mdLines(n)}`, '');
+  out.push(footer(report, ctx));
   return out.join('\n');
 }

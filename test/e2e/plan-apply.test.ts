@@ -17,7 +17,7 @@ const run = (mode: string, extra: Record<string, string> = {}): Promise<ActionRu
 
 /** Writes the action made, leaving out what only asks (access reviews, server-side dry runs). */
 const realWrites = () =>
-  demo.sb.log.writes().filter((c) => c.service !== 'entra' && !c.path.includes('selfsubjectaccessreviews') && !c.path.includes('dryRun=All'));
+  demo.sb.log.writes().filter((c) => c.service !== 'entra' && c.service !== 'github' && !c.path.includes('selfsubjectaccessreviews') && !c.path.includes('dryRun=All'));
 
 // One story on one sandbox: plan, then apply, then what apply left; the steps keep their
 // order even when the suite runs shuffled.

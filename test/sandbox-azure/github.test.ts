@@ -60,9 +60,22 @@ describe('GitHub REST through @actions/github getOctokit', { shuffle: false }, (
       const err = (await gh.rest.issues.createComment({ ...repo, issue_number: 42, body: 'x' }).catch((e: unknown) => e)) as { status: number; message: string; response: { data: unknown } };
       expect(err.status).toBe(403);
       expect(err.response.data).toMatchObject({ message: 'Resource not accessible by integration', status: '403' });
+      expect((err as unknown as { response: { headers: Record<string, string> } }).response.headers['x-accepted-github-permissions']).toBe('issues=write; pull_requests=write');
     } finally {
       sb.setGithubReadOnly(false);
     }
+  });
+
+  it('GraphQL viewer { login } names each kind of token; GET /user is forbidden to installation tokens', async () => {
+    sb.github.addToken('ghs_anotherapp0000000000000000', { login: 'deployer[bot]' });
+    sb.github.addToken('ghp_someuser00000000000000000000', { login: 'alice', kind: 'user' });
+    const viewer = async (t: string) => (await octokit(t).graphql<{ viewer: { login: string } }>('query { viewer { login } }')).viewer.login;
+    expect(await viewer(sb.github.token)).toBe('github-actions[bot]');
+    expect(await viewer('ghs_anotherapp0000000000000000')).toBe('deployer[bot]');
+    expect(await viewer('ghp_someuser00000000000000000000')).toBe('alice');
+    const denied = (await octokit().rest.users.getAuthenticated().catch((e: unknown) => e)) as { status: number };
+    expect(denied.status).toBe(403);
+    expect((await octokit('ghp_someuser00000000000000000000').rest.users.getAuthenticated()).data.login).toBe('alice');
   });
 
   it('401 Bad credentials for an unknown token', async () => {

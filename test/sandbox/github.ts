@@ -14,10 +14,17 @@ import type { ServerResponse } from 'node:http';
 import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import type { SandboxContext } from './context.ts';
 import { isWrite, jsonBody, type Reply, type SandboxRequest, type Service } from './http.ts';
-import { GITHUB_ACTIONS_BOT, type GithubComment, type GithubPull, type GithubUser, type SandboxState } from './state.ts';
+import { GITHUB_ACTIONS_BOT, type GithubComment, type GithubPull, type GithubToken, type GithubUser, type SandboxState } from './state.ts';
 
 export const GITHUB_SERVER_URL = 'https://github.com';
 const DOCS = 'https://docs.github.com/rest';
+/** GitHub's limit on an issue comment body, counted here in UTF-16 code units (an emoji is two). */
+export const COMMENT_BODY_LIMIT = 65_536;
+/**
+ * What `x-accepted-github-permissions` says on a 403 (sets separated by `;`, any one
+ * suffices): docs.github.com/rest/authentication/permissions-required-for-github-apps.
+ */
+const COMMENT_WRITE_PERMISSIONS = 'issues=write; pull_requests=write';
 
 export interface GithubEmulator {
   service: Service;
@@ -28,8 +35,11 @@ export interface GithubEmulator {
   /** The Actions OIDC issuer URL (no trailing slash, like token.actions.githubusercontent.com). */
   issuer: string;
   setReadOnly(on: boolean): void;
-  /** Adds a token, e.g. a second app's. */
-  addToken(token: string, readOnly?: boolean): void;
+  /**
+   * Adds a token: another app's installation token (login `<app>[bot]`) or a user's
+   * (kind 'user', login the user's). Default: a second GITHUB_TOKEN-like bot token.
+   */
+  addToken(token: string, options?: { readOnly?: boolean; login?: string; kind?: GithubToken['kind'] }): void;
   /** An Actions OIDC token as getIDToken(audience) would return it. */
   idToken(audience?: string): Promise<string>;
 }
@@ -59,7 +69,7 @@ export async function createGithub(ctx: SandboxContext, state: SandboxState): Pr
   const issuer = `${ctx.urls.github}/oidc`;
   state.githubIssuer = issuer;
   const token = `ghs_${randomBytes(18).toString('base64url')}`;
-  state.github.tokens.set(token, { readOnly: false, login: GITHUB_ACTIONS_BOT.login });
+  state.github.tokens.set(token, { readOnly: false, login: GITHUB_ACTIONS_BOT.login, kind: 'installation' });
   state.github.idTokenRequestToken = randomBytes(24).toString('base64url');
   const idTokenPath = `/_apis/actions/idtoken?api-version=2.0`;
   const gh = state.github;
@@ -227,6 +237,38 @@ export async function createGithub(ctx: SandboxContext, state: SandboxState): Pr
     return undefined;
   }
 
+  /** The comment author a token writes as (GITHUB_TOKEN: github-actions[bot]). */
+  function author(tok: GithubToken): GithubUser {
+    if (tok.login === GITHUB_ACTIONS_BOT.login) return GITHUB_ACTIONS_BOT;
+    return { login: tok.login, id: 100000 + tok.login.length, type: tok.kind === 'installation' ? 'Bot' : 'User' };
+  }
+
+  /** 422 in GitHub's validation shape when a comment body is over the limit. */
+  function bodyTooLong(body: string, doc: string): Reply | undefined {
+    if (body.length <= COMMENT_BODY_LIMIT) return undefined;
+    return {
+      status: 422,
+      body: {
+        message: 'Validation Failed',
+        errors: [{ resource: 'IssueComment', code: 'unprocessable', field: 'data', message: `Body is too long (maximum is ${COMMENT_BODY_LIMIT} characters)` }],
+        documentation_url: doc,
+        status: '422',
+      },
+    };
+  }
+
+  /**
+   * GraphQL (docs.github.com/graphql): only `viewer { login }` — the one query that names
+   * the token's own account for installation and user tokens alike. Other queries get
+   * GraphQL's 200 with `errors`, as GitHub answers an unknown field.
+   */
+  function graphql(req: SandboxRequest, tok: GithubToken): Reply {
+    const query = String(jsonBody<{ query?: unknown }>(req).query ?? '');
+    const compact = query.replace(/\s+/g, '');
+    if (/^(query(\w+)?)?\{viewer\{login\}\}$/.test(compact)) return { status: 200, body: { data: { viewer: { login: tok.login } } } };
+    return { status: 200, body: { errors: [{ message: 'This sandbox answers only `viewer { login }`', locations: [{ line: 1, column: 1 }] }] } };
+  }
+
   async function rest(req: SandboxRequest): Promise<Reply> {
     const auth = req.headers.authorization;
     if (!auth) return ghError(401, 'Requires authentication');
@@ -234,12 +276,21 @@ export async function createGithub(ctx: SandboxContext, state: SandboxState): Pr
     const tok = m ? gh.tokens.get(m[1]!) : undefined;
     if (!tok) return ghError(401, 'Bad credentials');
     const path = req.url.pathname.replace(/\/+$/, '');
+    if (path === '/graphql' && req.method === 'POST') return graphql(req, tok);
+    if (path === '/user' && req.method === 'GET') {
+      // docs.github.com/rest/users/users#get-the-authenticated-user: not for installation tokens.
+      if (tok.kind === 'installation') return ghError(403, 'Resource not accessible by integration', `${DOCS}/users/users#get-the-authenticated-user`);
+      return { status: 200, body: userJson(author(tok)) };
+    }
     const prefix = `/repos/${gh.owner}/${gh.repo}`;
     if (!path.toLowerCase().startsWith(`${prefix.toLowerCase()}`)) {
       return ghError(404, 'Not Found', `${DOCS}/repos/repos#get-a-repository`);
     }
     const rest = path.slice(prefix.length);
-    const readOnlyDenied = (doc: string) => ghError(403, 'Resource not accessible by integration', doc);
+    const readOnlyDenied = (doc: string): Reply => {
+      const denied = ghError(403, 'Resource not accessible by integration', doc);
+      return { ...denied, headers: { 'x-accepted-github-permissions': COMMENT_WRITE_PERMISSIONS } };
+    };
     let r: RegExpExecArray | null;
 
     if (rest === '' && req.method === 'GET') return { status: 200, body: repoJson(req) };
@@ -257,7 +308,9 @@ export async function createGithub(ctx: SandboxContext, state: SandboxState): Pr
         if (!exists) return ghError(404, 'Not Found', doc);
         const body = jsonBody<{ body?: unknown }>(req).body;
         if (typeof body !== 'string') return ghError(422, 'Invalid request.\n\n"body" wasn\'t supplied.', doc);
-        const c = state.addComment(n, body, { ...GITHUB_ACTIONS_BOT, login: tok.login });
+        const tooLong = bodyTooLong(body, doc);
+        if (tooLong) return tooLong;
+        const c = state.addComment(n, body, author(tok));
         return { status: 201, headers: { location: `${api(req)}${prefix}/issues/comments/${c.id}` }, body: commentJson(req, c) };
       }
     }
@@ -274,6 +327,8 @@ export async function createGithub(ctx: SandboxContext, state: SandboxState): Pr
         if (!c) return ghError(404, 'Not Found', doc);
         const body = jsonBody<{ body?: unknown }>(req).body;
         if (typeof body !== 'string') return ghError(422, 'Invalid request.\n\n"body" wasn\'t supplied.', doc);
+        const tooLong = bodyTooLong(body, doc);
+        if (tooLong) return tooLong;
         c.body = body;
         c.updatedAt = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
         return { status: 200, body: commentJson(req, c) };
@@ -333,8 +388,8 @@ export async function createGithub(ctx: SandboxContext, state: SandboxState): Pr
     setReadOnly(on) {
       for (const t of gh.tokens.values()) t.readOnly = on;
     },
-    addToken(t, readOnly = false) {
-      gh.tokens.set(t, { readOnly, login: GITHUB_ACTIONS_BOT.login });
+    addToken(t, options = {}) {
+      gh.tokens.set(t, { readOnly: options.readOnly ?? false, login: options.login ?? GITHUB_ACTIONS_BOT.login, kind: options.kind ?? 'installation' });
     },
     idToken,
   };

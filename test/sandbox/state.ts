@@ -95,7 +95,10 @@ export interface GithubPull {
 
 export interface GithubToken {
   readOnly: boolean;
+  /** What GraphQL `viewer { login }` answers and what comments it writes are authored by. */
   login: string;
+  /** An installation token (GITHUB_TOKEN, an app's) or a user's (PAT, OAuth): `GET /user` is forbidden to the first. */
+  kind: 'installation' | 'user';
 }
 
 export interface GithubState {

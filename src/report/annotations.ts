@@ -1,0 +1,31 @@
+// GitHub annotations from the report: each points at the mapping line it is about, so a
+// reviewer sees it on the PR's Files tab — mapping problems, blocking preflight checks that
+// know their line, and failed verifications at their binding.
+import type { SourcePosition } from '../mapping/types.ts';
+import type { RunReport } from './model.ts';
+
+export interface ReportAnnotation {
+  title: string;
+  message: string;
+  at: SourcePosition;
+}
+
+export function annotations(report: RunReport): ReportAnnotation[] {
+  const out: ReportAnnotation[] = report.problems.map((p) => ({ title: 'Workload Identity mapping', message: p.message, at: p }));
+  for (const c of report.plan?.preflight ?? []) {
+    if (!c.ok && c.severity === 'error' && c.at) out.push({ title: `Workload Identity preflight: ${c.name}`, message: c.detail, at: c.at });
+  }
+  const bindings = report.bindings.get(report.environment) ?? [];
+  for (const v of (report.verifications ?? []).filter((x) => !x.ok)) {
+    const binding = bindings.find((b) => b.namespace === v.namespace && b.serviceAccount === v.serviceAccount);
+    if (!binding) continue;
+    const failed = v.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`);
+    const aadsts = v.aadsts ? ` (AADSTS${v.aadsts})` : '';
+    out.push({
+      title: `Workload Identity verification: ${v.namespace}/${v.serviceAccount}`,
+      message: `${v.namespace}/${v.serviceAccount} as ${v.identity} failed verification${aadsts}: ${failed.join('; ') || 'no result'}`,
+      at: binding.at,
+    });
+  }
+  return out;
+}
