@@ -6,7 +6,7 @@ import { resolveIssuer } from '../azure/issuer.ts';
 import { planFederatedCredentials } from '../azure/plan.ts';
 import { identityKey } from '../mapping/identity.ts';
 import type { KubePort } from '../kube/port.ts';
-import { preflight } from '../kube/preflight.ts';
+import { preflight } from '../kube/preflight/index.ts';
 import { observeServiceAccounts, planServiceAccounts } from '../kube/plan.ts';
 import { resolveBindings, selectEnvironment } from '../mapping/index.ts';
 import type { ClusterRef, Mapping, ResolvedBinding, SourcePosition } from '../mapping/types.ts';

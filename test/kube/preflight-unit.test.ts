@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { describeIssuerDifference, describeMutation, rbacSnippet, requiredPermissions } from '../../src/kube/preflight.ts';
+import { describeIssuerDifference, describeMutation, rbacSnippet, requiredPermissions } from '../../src/kube/preflight/index.ts';
 
 const ISSUER = 'https://westeurope.oic.prod-aks.azure.com/72f988bf-0000-0000-0000-000000000000/8f1e6c2a-0000-0000-0000-000000000000/';
 

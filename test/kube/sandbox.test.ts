@@ -7,7 +7,7 @@ import { createKubePort, loadKubeConfig, type LoadedKubeConfig } from '../../src
 import { applyServiceAccounts } from '../../src/kube/apply.ts';
 import { planServiceAccounts } from '../../src/kube/plan.ts';
 import { identityKey } from '../../src/mapping/identity.ts';
-import { preflight } from '../../src/kube/preflight.ts';
+import { preflight } from '../../src/kube/preflight/index.ts';
 import { KubeApiError, type KubePort } from '../../src/kube/port.ts';
 import type { ResolvedBinding } from '../../src/mapping/types.ts';
 import type { PreflightCheck } from '../../src/plan/types.ts';
