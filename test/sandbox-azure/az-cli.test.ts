@@ -5,59 +5,32 @@
 // parses what the emulators answer. GitHub's runners ship az; .ci/run installs Debian's
 // azure-cli when it is missing. Without az the test is skipped with the reason printed —
 // unless CI=true, where a missing az is a failure.
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { delimiter, join, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { azCli, findAz, runCommand, type AzCli } from '../sandbox/az.ts';
 import { startSandbox, type Sandbox } from '../sandbox/index.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const KUBECTL = '/usr/bin/kubectl';
-const az = (process.env.PATH ?? '').split(delimiter).map((d) => join(d, 'az')).find((p) => existsSync(p));
+const az = findAz();
 const ci = process.env.CI === 'true';
 if (!az && !ci) console.log('az CLI test skipped: no `az` on PATH (install Debian\'s azure-cli, as .ci/run does, to run it)');
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 describe.skipIf(!az && !ci)('az CLI 2.x through the sandbox proxy (seeds’ commands)', () => {
   let sb: Sandbox;
-  let home: string;
+  let cli: AzCli;
   beforeAll(async () => {
     sb = await startSandbox({ scenario: resolve(ROOT, 'test/sandbox/scenarios/demo.yaml'), proxy: true });
-    home = mkdtempSync(join(tmpdir(), 'wi-az-'));
+    if (az) cli = azCli(az, sb.env);
   });
   afterAll(async () => {
     await sb?.stop();
-    if (home) rmSync(home, { recursive: true, force: true });
+    cli?.dispose();
   });
 
-  /** Async on purpose: the sandbox answers from this process's event loop. */
-  function run(file: string, args: string[]): Promise<Run> {
-    const env = {
-      PATH: process.env.PATH ?? '',
-      HOME: home,
-      AZURE_CONFIG_DIR: join(home, 'azure'),
-      AZURE_CORE_COLLECT_TELEMETRY: 'false',
-      AZURE_CORE_NO_COLOR: 'true',
-      AZURE_CORE_ONLY_SHOW_ERRORS: 'false',
-      HTTPS_PROXY: sb.env.HTTPS_PROXY!,
-      NO_PROXY: sb.env.NO_PROXY!,
-      REQUESTS_CA_BUNDLE: sb.env.REQUESTS_CA_BUNDLE!,
-    };
-    return new Promise((done) => {
-      execFile(file, args, { env, timeout: 60_000 }, (err, stdout, stderr) => {
-        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
-        done({ code, stdout: String(stdout), stderr: String(stderr) });
-      });
-    });
-  }
   const azOk = async (...args: string[]): Promise<string> => {
-    const r = await run(az!, args);
+    const r = await cli.run(args);
     expect(r.code, `az ${args.join(' ')}\n${r.stderr}`).toBe(0);
     return r.stdout.trim();
   };
@@ -68,7 +41,8 @@ describe.skipIf(!az && !ci)('az CLI 2.x through the sandbox proxy (seeds’ comm
     const subject = 'system:serviceaccount:payments:payments-api';
 
     // azure/login with OIDC: `az login --service-principal --federated-token <GitHub OIDC token>`.
-    await azOk('login', '--service-principal', '-u', sb.loginApp.clientId, '-t', sb.tenantId, '--federated-token', await sb.githubIdToken('api://AzureADTokenExchange'), '-o', 'none');
+    const login = await cli.login(sb.loginApp.clientId, sb.tenantId, await sb.githubIdToken('api://AzureADTokenExchange'));
+    expect(login.code, login.stderr).toBe(0);
     const account = JSON.parse(await azOk('account', 'show', '-o', 'json')) as { id: string; tenantId: string; user: { name: string; type: string } };
     expect(account).toMatchObject({ id: sb.subscriptionId, tenantId: sb.tenantId, user: { name: sb.loginApp.clientId, type: 'servicePrincipal' } });
 
@@ -80,7 +54,7 @@ describe.skipIf(!az && !ci)('az CLI 2.x through the sandbox proxy (seeds’ comm
 
     // The FIC by hand, as the migration guides do it.
     const create = (name: string) =>
-      run(az!, ['identity', 'federated-credential', 'create', '--name', name, '--identity-name', 'id-payments', '-g', rg, '--issuer', sb.issuerUrl, '--subject', subject, '--audiences', 'api://AzureADTokenExchange', '-o', 'json']);
+      cli.run(['identity', 'federated-credential', 'create', '--name', name, '--identity-name', 'id-payments', '-g', rg, '--issuer', sb.issuerUrl, '--subject', subject, '--audiences', 'api://AzureADTokenExchange', '-o', 'json']);
     const created = await create('payments-by-hand');
     expect(created.code, created.stderr).toBe(0);
     expect(JSON.parse(created.stdout)).toMatchObject({ name: 'payments-by-hand', issuer: sb.issuerUrl, subject, audiences: ['api://AzureADTokenExchange'] });
@@ -94,13 +68,13 @@ describe.skipIf(!az && !ci)('az CLI 2.x through the sandbox proxy (seeds’ comm
     expect(sb.state.identityByName('id-payments')!.fics).toEqual([]);
 
     // azure/aks-set-context: listClusterUserCredential, merged into a kubeconfig kubectl uses.
-    const kubeconfig = join(home, 'kubeconfig');
+    const kubeconfig = join(cli.home, 'kubeconfig');
     await azOk('aks', 'get-credentials', '-g', 'rg-aks-staging', '-n', 'aks-staging', '--file', kubeconfig);
     const written = readFileSync(kubeconfig, 'utf8');
     expect(written).toContain('server: https://aks-staging-dns-sandbox.hcp.westeurope.azmk8s.io:443');
     expect(written).toContain(`proxy-url: ${sb.urls.proxy}`);
     if (existsSync(KUBECTL)) {
-      const ns = await run(KUBECTL, ['--kubeconfig', kubeconfig, 'get', 'namespaces', '-o', 'name']);
+      const ns = await runCommand(KUBECTL, ['--kubeconfig', kubeconfig, 'get', 'namespaces', '-o', 'name'], cli.env);
       expect(ns.code, ns.stderr).toBe(0);
       expect(ns.stdout.split('\n')).toContain('namespace/payments');
     }
