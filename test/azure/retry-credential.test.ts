@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AzureLoginError, createAzureCredential, decodeJwtClaims, explainLoginError, isKnownAuthorityHost } from '../../src/azure/credential.ts';
+import { AzureLoginError, createAzureCredential, decodeJwtClaims, explainLoginError, isKnownAuthorityHost, warnOnBackgroundTokenRefresh } from '../../src/azure/credential.ts';
 import { AzureCallError, CONCURRENT_FIC_WRITES, retryAfterFromHeaders, toAzureError } from '../../src/azure/errors.ts';
 import { WRITE_RETRY, retryDelay } from '../../src/azure/retry.ts';
 
@@ -68,5 +68,26 @@ describe('login errors', () => {
     expect(isKnownAuthorityHost('https://login.microsoftonline.com/')).toBe(true);
     expect(isKnownAuthorityHost('https://login.chinacloudapi.cn')).toBe(true);
     expect(isKnownAuthorityHost('https://127.0.0.1:8443')).toBe(false);
+  });
+});
+
+describe('the SDK background token refresh', () => {
+  const listen = () => {
+    const warnings: string[] = [];
+    let listener: ((reason: unknown) => void) | undefined;
+    warnOnBackgroundTokenRefresh((m) => warnings.push(m), { on: ((_event: string, fn: (reason: unknown) => void) => void (listener = fn)) as never });
+    return { warnings, reject: (reason: unknown) => listener!(reason) };
+  };
+
+  it('a refresh that fails unawaited (a login error) is a warning', () => {
+    const { warnings, reject } = listen();
+    reject(new AzureLoginError('AADSTS90033', 'Login with the GitHub OIDC token failed: temporarily_unavailable'));
+    expect(warnings).toEqual([expect.stringContaining("The Azure SDK's background token refresh failed")]);
+  });
+
+  it('any other unhandled rejection stays fatal: a bug is not hidden', () => {
+    const { warnings, reject } = listen();
+    expect(() => reject(new TypeError("Cannot read properties of undefined (reading 'name')"))).toThrow(TypeError);
+    expect(warnings).toEqual([]);
   });
 });

@@ -12,7 +12,7 @@ import { applyServiceAccounts } from '../../src/kube/apply.ts';
 import { createKubePort, loadKubeConfig, type LoadedKubeConfig } from '../../src/kube/client.ts';
 import { planServiceAccounts } from '../../src/kube/plan.ts';
 import { identityKey } from '../../src/mapping/identity.ts';
-import { createDeadline, createNetwork, type Network } from '../../src/net/index.ts';
+import { createDeadline, createNetwork, policyFetch, type Network } from '../../src/net/index.ts';
 import type { FicChange } from '../../src/plan/types.ts';
 import { startSandbox, type Sandbox } from '../sandbox/index.ts';
 import { azureSettings, trustCa } from '../azure/sandbox-helpers.ts';
@@ -32,7 +32,7 @@ beforeAll(async () => {
       resourceGroups: ['rg-identities'],
       identities: [{ name: 'id-payments' }],
       clusters: [{ name: 'aks-stg', resourceGroup: 'rg-aks' }],
-      github: { event: 'deployment', environment: 'staging' },
+      github: { event: 'deployment', environment: 'staging', pullRequest: { number: 17 } },
     },
   });
   trustCa(sb.tls.caPem);
@@ -137,5 +137,35 @@ describe('Kubernetes under the one retry policy', () => {
     const [applied] = await applyServiceAccounts(changes, createKubePort(kubeconfig.kc, late), { concurrency: 1, net: late });
     expect(Date.now() - started).toBeLessThan(5000);
     expect(applied).toMatchObject({ ok: false, outcomeUnknown: true, error: expect.stringContaining('outcome unknown — the next plan will show it') });
+  });
+});
+
+describe('GitHub REST through policyFetch (what Octokit gets as request.fetch)', () => {
+  const api = (path: string) => `${sb.urls.github}/repos/contoso/platform${path}`;
+  const auth = () => ({ authorization: `token ${sb.github.token}`, accept: 'application/vnd.github+json' });
+
+  it('a hung read is retried and the answer handed back whole', async () => {
+    sb.faults.inject({ service: 'github', method: 'GET', pathIncludes: '/issues/17/comments', hang: true, times: 1 });
+    const res = await policyFetch(net)(api('/issues/17/comments'), { headers: auth() });
+    expect(res.status).toBe(200);
+    expect(Array.isArray(await res.json())).toBe(true);
+    expect(lines).toEqual([expect.stringMatching(/^GitHub API GET \/repos\/contoso\/platform\/issues\/17\/comments: no answer within the request timeout, retrying/)]);
+  });
+
+  it('a hung comment POST is not repeated (it may have been posted): the timeout is the answer', async () => {
+    sb.faults.inject({ service: 'github', method: 'POST', pathIncludes: '/issues/17/comments', hang: true, times: 1 });
+    const err = await policyFetch(net)(api('/issues/17/comments'), { method: 'POST', headers: auth(), body: JSON.stringify({ body: 'plan' }) }).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/no answer within 0\.3 s/);
+    expect(sb.log.of('github').filter((c) => c.method === 'POST')).toHaveLength(1);
+    expect(lines).toEqual([]);
+  });
+
+  it('a 429 is retried after its Retry-After even for a POST, and a final 4xx is handed back as the answer', async () => {
+    sb.faults.inject({ service: 'github', method: 'POST', pathIncludes: '/issues/17/comments', status: 429, retryAfterSeconds: 2, times: 1 });
+    const res = await policyFetch(net)(api('/issues/17/comments'), { method: 'POST', headers: auth(), body: JSON.stringify({ body: 'plan' }) });
+    expect(res.status).toBe(201);
+    expect(waits).toEqual([2000]);
+    const missing = await policyFetch(net)(api('/issues/999999/comments'), { headers: auth() });
+    expect(missing.status).toBe(404);
   });
 });
