@@ -2,10 +2,8 @@
 // jobs run it. Each test opens its own pull request, so the file passes in any order.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fromMarkdown } from 'mdast-util-from-markdown';
-import { gfmFromMarkdown } from 'mdast-util-gfm';
-import { gfm } from 'micromark-extension-gfm';
 import { describe, expect, it } from 'vitest';
+import { allNodes, injected, mentions, parseGfm, visibleText } from '../output/gfm.ts';
 import { ROOT, useDemoSandbox } from './demo-sandbox.ts';
 import { runAction, workspaceWith, type ActionRun } from './run-action.ts';
 
@@ -34,14 +32,11 @@ const run = (env: Record<string, string>, inputs: Record<string, string>, worksp
 
 const ours = (number: number) => demo.sb.state.commentsOn(number).filter((c) => OUR_MARKER.test(c.body));
 
-type Node = { type: string; value?: string; children?: Node[] };
-const flatten = (n: Node): Node[] => [n, ...(n.children ?? []).flatMap(flatten)];
-/** Every table of a Markdown document as rows of cell texts. */
+/** Every table of a Markdown document as rows of the cells' visible text. */
 function tables(md: string): string[][][] {
-  const tree = fromMarkdown(md, { extensions: [gfm()], mdastExtensions: [gfmFromMarkdown()] }) as Node;
-  return flatten(tree)
+  return allNodes(parseGfm(md))
     .filter((n) => n.type === 'table')
-    .map((t) => (t.children ?? []).map((row) => (row.children ?? []).map((cell) => flatten(cell).map((x) => x.value ?? '').join(''))));
+    .map((t) => t.children.map((row) => row.children.map(visibleText)));
 }
 
 describe('the sticky PR comment (dist/index.js on the sandbox)', () => {
@@ -130,5 +125,31 @@ bindings:
     expect((await run(env, { mode: 'validate' })).code).toBe(0);
     expect((await run(env, { mode: 'plan', comment: 'false' })).code).toBe(0);
     expect(demo.sb.state.commentsOn(number)).toHaveLength(0);
+  });
+
+  it('a value from the cluster renders as text in the stored comment (parsed, not string-matched)', async () => {
+    const hostile = '<img src=x onerror=alert(1)> [x](https://evil.example) @octocat **b** <!-- workload-identity-action environment=staging -->';
+    demo.sb.kube!.seed([
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'hostile' } },
+      { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'app', namespace: 'hostile', annotations: { 'azure.workload.identity/client-id': hostile } } },
+    ]);
+    const ws = workspaceWith(`version: 1
+defaults: { resourceGroup: rg-identities }
+environments:
+  staging: { cluster: { resourceGroup: rg-aks-staging, name: aks-staging } }
+bindings:
+  - { namespace: hostile, serviceAccount: app, identity: id-payments }
+`);
+    const { number, env } = openPull();
+    const r = await run(env, { mode: 'plan' }, ws);
+    expect(r.code, r.stdout).toBe(0);
+    const [comment] = ours(number);
+    // The hostile value carries a copy of our marker: only the real one (the last line) counts.
+    expect(comment!.body.trimEnd().split('\n').at(-1)).toBe('<!-- workload-identity-action environment=staging -->');
+    const root = parseGfm(comment!.body);
+    const links = injected(root).filter((n) => !(n.type === 'html' && n.value === '<!-- workload-identity-action environment=staging -->'));
+    expect(links.map((n) => (n.type === 'link' ? n.url : n.type))).toEqual(['https://github.com/contoso/platform/actions/runs/1000000001']);
+    expect(mentions(root)).toEqual([]);
+    expect(allNodes(root).some((n) => visibleText(n).includes(`client-id ${hostile} →`))).toBe(true);
   });
 });
