@@ -169,6 +169,7 @@ describe('hostile values', () => {
 describe('job log', () => {
   it('says what changes in plain lines, with the mapping line of a failed check', () => {
     const lines = renderText(report({ plan: plan({ preflight: [{ name: 'namespace', ok: false, severity: 'error', detail: "namespace 'payments' does not exist", at }] }) }));
+    expect(lines[0]).toBe('Workload Identity plan — staging: 📝 2 changes to apply for 2 bindings');
     expect(lines).toContain(`  preflight ERROR namespace: namespace 'payments' does not exist (.github/workload-identity.yaml:12)`);
     expect(lines).toContain('    create    federated-credential id-payments/staging_payments_api: no credential for system:serviceaccount:payments:api from this issuer');
   });

@@ -3,10 +3,13 @@
 import { isChange } from '../plan/types.ts';
 import { describeTarget } from '../result.ts';
 import type { RunReport } from './model.ts';
+import { verdict } from './verdict.ts';
 
 export function renderText(report: RunReport): string[] {
   const env = report.environment ? ` — ${report.environment}` : '';
-  const lines = [`Workload Identity ${report.mode}${env}`];
+  const v = verdict(report);
+  // The same verdict as the summary's first line, so the log and the PR say one thing.
+  const lines = [`Workload Identity ${report.mode}${env}: ${v.icon} ${v.text}`];
   const plan = report.plan;
   if (plan) {
     lines.push(`  issuer: ${plan.issuer || '(unknown)'}`);
