@@ -81,6 +81,18 @@ describe('failures first', () => {
     expect(text).toContain('✅ Verified (a pod exchanged its token): payments/api as id-payments');
   });
 
+  it('the diagnosis is the summary line and its fix comes first inside; a binding not applied comes before the rest', () => {
+    const diagnosed = { ...failed, cause: "No federated credential of identity 'id-payments' matches the token (AADSTS70021): the credential's subject is 'a' but the token says 'b'.", fix: 'Run this action in apply mode with the mapping fixed.', aadsts: 70021, claims: { token: { iss: 'https://issuer/', sub: 'b', aud: ['api://AzureADTokenExchange'] } } };
+    const notApplied = { ...failed, namespace: 'payments', serviceAccount: 'api', aadsts: undefined, notApplied: true, checks: [{ name: 'applied', ok: false, detail: 'federated credential not in place' }], cause: 'Not applied: federated credential not in place. No pod was made.' };
+    const { md, text } = rendered(report({ mode: 'verify', plan: unchanged, verifications: [diagnosed, notApplied] as VerificationResult[], failures: ['2 of 2 bindings failed verification'] }));
+    expect(text).toContain("❌ orders/worker as id-payments: No federated credential of identity 'id-payments' matches the token (AADSTS70021): the credential's subject is 'a' but the token says 'b'.");
+    expect(text).not.toContain('(AADSTS70021) (AADSTS70021)');
+    expect(text).toContain('Fix: Run this action in apply mode with the mapping fixed.');
+    expect(text).toContain('Token: iss https://issuer/, sub b, aud api://AzureADTokenExchange');
+    expect(md.indexOf('payments/api')).toBeLessThan(md.indexOf('orders/worker'));
+    expect(annotations(report({ mode: 'verify', verifications: [notApplied] as VerificationResult[] }))[0]!.message).toBe('payments/api as id-payments failed verification: Not applied: federated credential not in place. No pod was made.');
+  });
+
   it('a failed preflight check shows its fix; passed info checks stay quiet', () => {
     const { root, blocks, text } = rendered(
       report({
@@ -109,7 +121,7 @@ describe('failures first', () => {
     const found = annotations(report({ mode: 'verify', verifications: [passed('payments', 'api'), failed] }));
     expect(found).toHaveLength(1);
     expect(found[0]!.at).toEqual({ ...at, line: 20 });
-    expect(found[0]!.message).toContain('orders/worker as id-payments failed verification (AADSTS700213)');
+    expect(found[0]!.message).toBe("orders/worker as id-payments failed verification: the FIC's subject is 'system:serviceaccount:orders:Worker' but the token says 'system:serviceaccount:orders:worker' (AADSTS700213)");
   });
 });
 
@@ -150,7 +162,10 @@ describe('hostile values', () => {
           ],
         }),
         applied: [{ change: hostileFic, ok: false, attempts: 1, error: evil('error') }],
-        verifications: [{ ...failed, namespace: evil('vns'), identity: evil('videntity'), checks: [hostileCheck] }, { ...passed('x', 'y'), serviceAccount: evil('vsa') }],
+        verifications: [
+          { ...failed, namespace: evil('vns'), identity: evil('videntity'), checks: [hostileCheck], cause: evil('vcause'), fix: evil('vfix'), claims: { token: { iss: evil('viss'), sub: evil('vsub'), aud: [evil('vaud')] } } } as VerificationResult,
+          { ...passed('x', 'y'), serviceAccount: evil('vsa') },
+        ],
       }),
       report({ mode: 'validate', plan: undefined, bindings: new Map([[evil('env'), [{ namespace: evil('ns'), serviceAccount: evil('sa'), identity: { ...identity, name: evil('identity'), resourceGroup: evil('rg') }, ficName: evil('fic') } as never]]]) }),
     ]) {
@@ -159,7 +174,7 @@ describe('hostile values', () => {
       expect(mentions(root)).toEqual([]);
       expect(allNodes(root).filter((n) => n.type === 'heading').map(visibleText)).not.toContain('h');
       const fields = r.plan
-        ? ['env', 'failure', 'note', 'problem', 'issuer', 'fic', 'identity', 'reason', 'ns', 'pod', 'sa-reason', 'check', 'detail', 'wcheck', 'wdetail', 'error', 'vns', 'videntity', 'vcheck', 'vdetail', 'vsa']
+        ? ['env', 'failure', 'note', 'problem', 'issuer', 'fic', 'identity', 'reason', 'ns', 'pod', 'sa-reason', 'check', 'detail', 'wcheck', 'wdetail', 'error', 'vns', 'videntity', 'vcheck', 'vdetail', 'vsa', 'vcause', 'vfix', 'viss', 'vsub', 'vaud']
         : ['env', 'ns', 'sa', 'identity', 'rg', 'fic'];
       for (const field of fields) expect(text).toContain(`${field} [x](https://evil.example) ![i](https://evil.example/i.png) <img src=x> @octocat **b**`);
     }

@@ -2,6 +2,7 @@
 // reviewer sees it on the PR's Files tab — mapping problems, blocking preflight checks that
 // know their line, and failed verifications at their binding.
 import type { SourcePosition } from '../mapping/types.ts';
+import { verificationCause } from './markdown.ts';
 import type { RunReport } from './model.ts';
 
 export interface ReportAnnotation {
@@ -19,11 +20,9 @@ export function annotations(report: RunReport): ReportAnnotation[] {
   for (const v of (report.verifications ?? []).filter((x) => !x.ok)) {
     const binding = bindings.find((b) => b.namespace === v.namespace && b.serviceAccount === v.serviceAccount);
     if (!binding) continue;
-    const failed = v.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`);
-    const aadsts = v.aadsts ? ` (AADSTS${v.aadsts})` : '';
     out.push({
       title: `Workload Identity verification: ${v.namespace}/${v.serviceAccount}`,
-      message: `${v.namespace}/${v.serviceAccount} as ${v.identity} failed verification${aadsts}: ${failed.join('; ') || 'no result'}`,
+      message: `${v.namespace}/${v.serviceAccount} as ${v.identity} failed verification: ${verificationCause(v)}`,
       at: binding.at,
     });
   }

@@ -31,20 +31,40 @@ function table(head: string[], rows: string[][]): string[] {
 }
 
 /**
+ * What verification adds to a result (the verification stage fills them): the diagnosis in
+ * plain language, whether the binding was applied at all, the token's claims.
+ */
+type Verification = VerificationResult & {
+  cause?: string;
+  fix?: string;
+  notApplied?: boolean;
+  attempts?: number;
+  claims?: { token?: { iss?: string; sub?: string; aud?: string[] }; access?: { tid?: string; oid?: string; appid?: string } };
+};
+
+/** One sentence on why a verification failed: the diagnosis, else the first failed check. */
+export function verificationCause(v: Verification): string {
+  const why = v.cause ?? v.checks.find((c) => !c.ok)?.detail ?? 'failed';
+  return v.aadsts && !why.includes(`AADSTS${v.aadsts}`) ? `${why} (AADSTS${v.aadsts})` : why;
+}
+
+/**
  * A failed verification, folded. The summary line is Markdown between blank lines (GitHub
  * renders it so): data then goes through the same escape as everywhere, never raw HTML.
  */
-function verificationDetails(v: VerificationResult): string[] {
-  const why = v.checks.find((c) => !c.ok)?.detail ?? 'failed';
-  const aadsts = v.aadsts ? ` (AADSTS${v.aadsts})` : '';
+function verificationDetails(v: Verification): string[] {
+  const token = v.claims?.token;
+  const claims = token ? [`Token: iss ${mdCode(token.iss ?? '')}, sub ${mdCode(token.sub ?? '')}, aud ${mdCode((token.aud ?? []).join(','))}`, ''] : [];
   return [
     '<details>',
     '<summary>',
     '',
-    `❌ ${mdCode(`${v.namespace}/${v.serviceAccount}`)} as ${mdCode(v.identity)}: ${mdLines(why)}${aadsts}`,
+    `❌ ${mdCode(`${v.namespace}/${v.serviceAccount}`)} as ${mdCode(v.identity)}: ${mdLines(verificationCause(v))}`,
     '',
     '</summary>',
     '',
+    ...(v.fix ? [`**Fix:** ${mdLines(v.fix)}`, ''] : []),
+    ...claims,
     ...table(['check', 'result', 'detail'], v.checks.map((c) => [mdCode(c.name), c.ok ? '✅' : '❌', mdLines(c.detail)])),
     '</details>',
     '',
@@ -65,7 +85,9 @@ function failureSection(report: RunReport): string[] {
     for (const p of report.problems) out.push(`- line ${p.line}, column ${p.column}: ${mdLines(p.message)}`);
     out.push('');
   }
-  for (const v of (report.verifications ?? []).filter((x) => !x.ok)) out.push(...verificationDetails(v));
+  // Bindings not applied yet first: they are the whole story of a verify before apply.
+  const failedVerifications = (report.verifications ?? []).filter((x) => !x.ok) as Verification[];
+  for (const v of [...failedVerifications.filter((x) => x.notApplied), ...failedVerifications.filter((x) => !x.notApplied)]) out.push(...verificationDetails(v));
   const failedWrites = (report.applied ?? []).filter((x) => !x.ok);
   for (const a of failedWrites) out.push(`- ❌ ${mdCode(describeTarget(a.change))} (${a.change.action}, ${a.attempts} attempt(s)): ${mdLines(a.error ?? 'failed')}`);
   if (failedWrites.length) out.push('');
