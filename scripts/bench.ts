@@ -10,6 +10,8 @@
 //                 federated-credential create` loop would do them
 // and prints a table plus one `BENCH {json}` line per scenario. Targets (issue 4):
 // wall ≤ 1.3 × critical path, serial ≥ 10 × wall, and 0 writes on an immediate re-run.
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import tls from 'node:tls';
 import { applyFederatedCredentials } from '../src/azure/apply.ts';
 import { createAzureCredential } from '../src/azure/credential.ts';
@@ -21,6 +23,7 @@ import type { ResolvedBinding } from '../src/mapping/types.ts';
 import type { FicChange } from '../src/plan/types.ts';
 import { startSandboxCore, type SandboxCore } from '../test/sandbox/sandbox.ts';
 import type { CallRecord } from '../test/sandbox/http.ts';
+import { measureStartup } from './bench-startup.ts';
 
 const IDENTITIES = 20;
 const PER_IDENTITY = 10;
@@ -142,7 +145,23 @@ async function serialBaseline(sb: Sandbox, stage: Stage): Promise<number> {
   return performance.now() - t0;
 }
 
+/** Targets of issue 15: validate ≤ 150 ms median and ≤ 6 × bare node; core ≤ 1 MiB; dist/ ≤ 7 637 418 bytes. */
+function startup(): boolean {
+  const root = resolve(import.meta.dirname, '..');
+  if (!existsSync(resolve(root, 'dist/index.js'))) throw new Error("dist/ is not built: run 'npm run build' first");
+  const m = measureStartup(resolve(root, 'dist'), resolve(root, 'examples/workload-identity.yaml'));
+  console.log(`\nStartup: mode validate, built dist/ as a child process, median of ${m.runs} runs\n`);
+  console.table([{ 'median ms': Math.round(m.medianMs), 'bare node ms': Math.round(m.nodeBaselineMs), 'over node': +(m.medianMs / m.nodeBaselineMs).toFixed(2), 'core bytes': m.coreBytes, 'dist bytes': m.distBytes }]);
+  console.log(
+    `BENCH ${JSON.stringify({ scenario: 'startup', mode: 'validate', runs: m.runs, median_ms: Math.round(m.medianMs), node_baseline_ms: Math.round(m.nodeBaselineMs), over_baseline: +(m.medianMs / m.nodeBaselineMs).toFixed(2), core_bytes: m.coreBytes, dist_bytes: m.distBytes })}`,
+  );
+  const ok = m.medianMs <= 150 && m.medianMs <= 6 * m.nodeBaselineMs && m.coreBytes <= 1024 * 1024 && m.distBytes <= 7_637_418;
+  console.log(ok ? 'startup meets the targets (≤ 150 ms, ≤ 6 × node, core ≤ 1 MiB, dist/ ≤ 7.64 MB).' : 'startup MISSES a target.');
+  return ok;
+}
+
 async function main(): Promise<void> {
+  const startupOk = startup();
   const sb = await startSandboxCore<undefined>({
     arm: { writeHoldMs: 0 },
     scenario: {
@@ -214,7 +233,7 @@ async function main(): Promise<void> {
     }
     const ok = parallel.wallMs <= 1.3 * parallel.criticalMs && serialMs >= 10 * parallel.wallMs && parallel.rerunWrites === 0 && parallel.failed === 0;
     console.log(ok ? '\nfic-apply meets the targets (wall ≤ 1.3 × critical path, serial ≥ 10 × wall, 0 re-run writes).' : '\nfic-apply MISSES a target.');
-    process.exitCode = ok ? 0 : 1;
+    process.exitCode = ok && startupOk ? 0 : 1;
   } finally {
     await sb.stop();
   }

@@ -2,33 +2,52 @@
 // emitted JS. ncc cannot compile .ts whose imports carry a .ts extension, and a CJS
 // bundle of @actions/core 3 (ESM-only) builds fine and then fails at run time, so the
 // bundle is ESM (package.json "type": "module" → dist/package.json).
-// ncc may emit chunks beside an entry (e.g. the `open` package that @azure/identity loads
-// lazily for interactive login, never used here): they are copied into dist/ as they are,
-// since the entry imports them by relative name.
+// Three entries, two bundles' worth of code (docs/DESIGN.md, "Bundles"):
+//   index.js      the core: inputs, mapping, validate, plan logic, report, sink, cleanups
+//   post.js       the post step, small
+//   connected.js  the SDKs (Azure, Kubernetes, GitHub), imported at run time by the
+//                 core through a specifier ncc does not follow (src/load-connected.ts)
+// `open` is left out: @azure/identity imports it lazily for interactive browser login,
+// which the action never does (ncc would ship it as a chunk plus the xdg-open script).
 // The new dist/ is assembled aside and swapped in at the end, so a test running dist/
 // meanwhile never finds it half-written.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { writeLicenses } from './licenses.mjs';
+import { generateSchemaValidator, SCHEMA_VALIDATOR } from './schema-validator.mjs';
 import { trimSourceMap } from './trim-source-map.mjs';
+
+const ENTRIES = [
+  { entry: 'main', target: 'index.js' },
+  { entry: 'post', target: 'post.js' },
+  { entry: 'connected', target: 'connected.js' },
+];
+const EXTERNAL = ['open'];
 
 const run = (cmd, args) => execFileSync(cmd, args, { stdio: 'inherit' });
 const next = 'build/dist';
 rmSync('build', { recursive: true, force: true });
+writeFileSync(SCHEMA_VALIDATOR, generateSchemaValidator());
 run('npx', ['tsc', '-p', 'tsconfig.build.json']);
 mkdirSync(next);
-for (const [entry, target] of [['main', 'index.js'], ['post', 'post.js']]) {
+const contents = {};
+for (const { entry, target } of ENTRIES) {
   const out = `build/ncc-${entry}`;
-  run('npx', ['ncc', 'build', `build/${entry}.js`, '-o', out, '-m', '-s', '--no-source-map-register', '-q']);
+  run('npx', ['ncc', 'build', `build/${entry}.js`, '-o', out, '-m', '-s', '--no-source-map-register', '-q', ...EXTERNAL.flatMap((e) => ['-e', e])]);
   for (const file of readdirSync(out)) {
     const renamed = file.replace(/^index\.js/, target);
-    if (entry === 'post' && file === 'package.json') continue; // same as main's
+    if (entry !== 'main' && file === 'package.json') continue; // same as main's
     if (existsSync(`${next}/${renamed}`)) throw new Error(`ncc output ${out}/${file} would overwrite dist/${renamed}`);
+    if (!/\.js(\.map)?$|^package\.json$/.test(renamed)) throw new Error(`ncc emitted ${file} for ${entry}: dist/ ships only what a path loads`);
     renameSync(`${out}/${file}`, `${next}/${renamed}`);
-    if (renamed.endsWith('.map')) trimSourceMap(`${next}/${renamed}`);
+    if (renamed.endsWith('.map')) {
+      // The full map's sources name every bundled module: what licenses.txt lists per bundle.
+      contents[renamed.replace(/\.map$/, '')] = JSON.parse(readFileSync(`${next}/${renamed}`, 'utf8')).sources;
+      trimSourceMap(`${next}/${renamed}`);
+    }
   }
 }
-writeLicenses(`${next}/licenses.txt`);
+writeLicenses(`${next}/licenses.txt`, contents);
 if (existsSync('dist')) renameSync('dist', 'build/dist-old');
 renameSync(next, 'dist');
 rmSync('build', { recursive: true, force: true });

@@ -2,7 +2,7 @@
 // cannot use, Azure or Kubernetes refusing a call) carry a message written for the user:
 // shown alone. Anything else is a bug in the action: the stack is kept so it can be reported.
 import { AzureCallError } from './azure/errors.ts';
-import { KubeConfigError } from './kube/client.ts';
+import { KubeConfigError } from './kube/config-error.ts';
 import { KubeApiError } from './kube/port.ts';
 import { DeadlineError, FetchError, RequestTimeoutError } from './net/index.ts';
 import { InputError } from './settings.ts';

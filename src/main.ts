@@ -1,12 +1,9 @@
 // Entry point: read inputs once, run the pipeline, turn its report into annotations,
 // a job summary and outputs. Any thrown error becomes one readable failure line.
 import * as core from '@actions/core';
-import { createAzureCredential, warnOnBackgroundTokenRefresh } from './azure/credential.ts';
-import { oneIdTokenPerAudience, requestIdToken } from './azure/github-id-token.ts';
-import { createArmPort } from './azure/port.ts';
 import { createCleanupRegistry, type CleanupRegistry } from './cleanup.ts';
 import { describeFailure } from './failure.ts';
-import { createKubePort, KUBECONFIG_STATE_KEY, kubeconfigSecrets, loadKubeConfig } from './kube/client.ts';
+import { loadConnected } from './load-connected.ts';
 import type { Ports } from './plan/environment.ts';
 import { newReport, noteDeadline, runPipeline } from './pipeline.ts';
 import { createDeadline, createNetwork, requestTimeoutFrom, type Network } from './net/index.ts';
@@ -32,20 +29,10 @@ function handleSignals(): void {
   }
 }
 
-function connect(settings: Settings, net: Network): Ports {
-  const endpoint = { url: process.env.ACTIONS_ID_TOKEN_REQUEST_URL, token: process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN };
-  const idTokens = oneIdTokenPerAudience((audience) => requestIdToken(endpoint, audience, net, (secret) => sink.secret(secret)));
-  const credential = createAzureCredential(settings.azure, idTokens, net);
-  warnOnBackgroundTokenRefresh((m) => sink.warning(m));
-  // The kubeconfig input may hold a token or a client key: mask them before anything can log them.
-  for (const secret of kubeconfigSecrets(settings.kubeconfig)) sink.secret(secret);
-  const kube = loadKubeConfig(settings);
-  if (kube.tempFile) {
-    core.saveState(KUBECONFIG_STATE_KEY, kube.tempFile); // the post step removes it if we die
-    cleanups.add('temporary kubeconfig', () => kube.cleanup());
-  }
-  sink.info(`Kubernetes: ${kube.source.kind} (${kube.kc.getCurrentCluster()?.server ?? 'no server'}); Azure: ${settings.azure.armEndpoint}`);
-  return { azure: createArmPort(credential, { armEndpoint: settings.azure.armEndpoint, net }), kube: createKubePort(kube.kc, net) };
+/** Only modes that connect load the SDKs (dist/connected.js); validate never does. */
+async function connect(settings: Settings, net: Network): Promise<Ports> {
+  const connected = await loadConnected();
+  return connected.connect(settings, { sink, cleanups, net, saveState: (name, value) => core.saveState(name, value) });
 }
 
 /**
@@ -70,7 +57,7 @@ export async function run(): Promise<void> {
     sink.secret(settings.githubToken);
     const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
     net = createNetwork({ timeoutMs: requestTimeoutFrom(process.env), deadline: createDeadline(settings.timeoutSeconds), log: (line) => sink.info(line) });
-    const run = { settings, workspace, sink, net, connect: async () => connect(settings, net!) };
+    const run = { settings, workspace, sink, net, connect: () => connect(settings, net!) };
     const report = newReport(run);
     const outcome = await Promise.race([runPipeline(run, report), pastDeadline(net)]);
     if (outcome === 'deadline') {

@@ -1,7 +1,8 @@
 // Post step: runs even when the main step failed or was cancelled. It removes what the
-// main step may have left behind: the temp kubeconfig written from the input (and, once
-// verification lands, verification pods by run label). Node built-ins only for now, so the
-// bundle stays small.
+// main step may have left behind: the temp kubeconfig written from the input and, once
+// verification lands, verification pods by the invocation's label. It belongs to the core:
+// Node built-ins and @actions/core only, so it starts in milliseconds; it loads the
+// connected bundle only when it has pods to delete.
 import * as core from '@actions/core';
 import { KUBECONFIG_STATE_KEY } from './kube/state-key.ts';
 import { removeKubeconfigTempFiles } from './kube/temp-files.ts';
@@ -16,6 +17,9 @@ export function runPost(): void {
   const removed = removeKubeconfigTempFiles();
   for (const file of removed) sink.info(`Removed the temporary kubeconfig ${file}`);
   if (recorded && !removed.includes(recorded)) sink.info(`Left ${recorded} alone: not a temporary kubeconfig of this action, or already gone`);
+  // Verification's hook: when the state names pods this invocation created, and only then,
+  // `await loadConnected()` (./load-connected.ts) and hand it this sink, a cleanup registry
+  // and a network, as main.ts does: deleting them needs the Kubernetes client.
 }
 
 try {

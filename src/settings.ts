@@ -1,5 +1,6 @@
 // The action's inputs, parsed once into typed values (DESIGN §3). Nothing past main.ts
 // reads process.env or core.getInput: stages take a Settings.
+import { recognisedAcrossBundles } from './cross-bundle.ts';
 
 export type Mode = 'validate' | 'plan' | 'apply' | 'verify' | 'discover';
 export const MODES: readonly Mode[] = ['validate', 'plan', 'apply', 'verify', 'discover'];
@@ -47,6 +48,8 @@ export class InputError extends Error {
     this.input = input;
   }
 }
+
+recognisedAcrossBundles(InputError, 'InputError');
 
 type GetInput = (name: string) => string;
 

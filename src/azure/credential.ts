@@ -5,6 +5,7 @@
 import { ClientAssertionCredential, DefaultAzureCredential, type AccessToken, type GetTokenOptions, type TokenCredential } from '@azure/identity';
 import { CLOUDS, type Settings } from '../settings.ts';
 import { createNetwork, type Network } from '../net/index.ts';
+import { recognisedAcrossBundles } from '../cross-bundle.ts';
 import { AzureCallError } from './errors.ts';
 import { retryPipelinePolicy, timeoutPolicy } from './pipeline.ts';
 
@@ -19,6 +20,8 @@ export class AzureLoginError extends AzureCallError {
     this.name = 'AzureLoginError';
   }
 }
+
+recognisedAcrossBundles(AzureLoginError, 'AzureLoginError');
 
 const normalizeHost = (url: string): string => url.replace(/\/+$/, '').toLowerCase();
 

@@ -2,6 +2,7 @@
 // on which identity or credential) in the message, and the ARM error code and HTTP status
 // kept as fields, so that retry decisions, the report and the tests read `code`, not text.
 import { retryAfterMs } from '../net/retry-after.ts';
+import { recognisedAcrossBundles } from '../cross-bundle.ts';
 
 /** Azure rejects parallel FIC writes on one identity with this code (409). */
 export const CONCURRENT_FIC_WRITES = 'ConcurrentFederatedIdentityCredentialsWritesForSingleManagedIdentity';
@@ -25,6 +26,8 @@ export class AzureCallError extends Error {
     if (opts.retryAfterMs !== undefined) this.retryAfterMs = opts.retryAfterMs;
   }
 }
+
+recognisedAcrossBundles(AzureCallError, 'AzureCallError');
 
 interface HeaderBag {
   get(name: string): string | undefined;

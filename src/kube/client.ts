@@ -23,12 +23,14 @@ import {
 } from '@kubernetes/client-node';
 import { parseDocument } from 'yaml';
 import { createNetwork, networkCode, requestSignal, retryAfterMs, withRetry, type Network } from '../net/index.ts';
+import { KubeConfigError } from './config-error.ts';
 import { KUBECONFIG_FILE_PREFIX, kubeconfigTempDir } from './temp-files.ts';
 import { kubeFailure, kubeRetry, withSignal } from './policy.ts';
 import { KubeApiError, type KubePort, type PodRef, type ServiceAccountState, type WebhookRegistration } from './port.ts';
 
 export type * from './port.ts';
 export { KubeApiError } from './port.ts';
+export { KubeConfigError } from './config-error.ts';
 export { KUBECONFIG_STATE_KEY } from './state-key.ts';
 export { kubeconfigTempDir, removeKubeconfigTempFiles } from './temp-files.ts';
 
@@ -56,12 +58,6 @@ export interface KubeConfigEnvironment {
   inClusterTokenPath?: string;
 }
 
-export class KubeConfigError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'KubeConfigError';
-  }
-}
 
 /**
  * Users paste a kubeconfig into a secret either as YAML or base64 of it

@@ -1,6 +1,7 @@
 // The cluster as the planner, preflight and apply see it: a few domain operations over
 // plain data. The client-node adapter (client.ts) is the only place that knows the SDK;
 // tests may fake this interface or run the real adapter against the sandbox.
+import { recognisedAcrossBundles } from '../cross-bundle.ts';
 
 export interface ServiceAccountState {
   namespace: string;
@@ -124,6 +125,8 @@ export class KubeApiError extends Error {
     if (retryAfterMs !== undefined) this.retryAfterMs = retryAfterMs;
   }
 }
+
+recognisedAcrossBundles(KubeApiError, 'KubeApiError');
 
 export const isKubeApiError = (err: unknown): err is KubeApiError => err instanceof KubeApiError;
 export const isAlreadyExists = (err: unknown): boolean => isKubeApiError(err) && err.status === 409 && err.reason === 'AlreadyExists';

@@ -2,11 +2,11 @@
 // schema/mapping.schema.json, build the typed Mapping, run the semantic checks on what the
 // schema accepted. Every problem comes back at once, each with file:line:column, and nothing here throws: a user
 // with a broken mapping gets sentences, never a stack trace.
-import { Ajv } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import { LineCounter, parseDocument, visit } from 'yaml';
 import type { Document } from 'yaml';
-// A static import, not a runtime read: ncc bundles it into dist/index.js.
-import schema from '../../schema/mapping.schema.json' with { type: 'json' };
+// The schema compiled at build time (scripts/schema-validator.mjs): no compile at start-up.
+import validateGenerated from './schema-validator.generated.ts';
 import { checkMapping } from './checks.ts';
 import { parseIdentityResourceId } from './identity.ts';
 import { createLocator } from './locate.ts';
@@ -31,16 +31,12 @@ export interface LoadResult {
  */
 const MAX_ALIAS_COUNT = 100;
 
-let validator: ReturnType<Ajv['compile']> | undefined;
-function validateSchema(): ReturnType<Ajv['compile']> {
-  if (!validator) {
-    // verbose: the messages need the failing value and its schema (patternErrorMessage).
-    const ajv = new Ajv({ allErrors: true, verbose: true, strict: true });
-    ajv.addVocabulary(['patternErrorMessage']); // an editor hint (yaml-language-server), no validation
-    validator = ajv.compile(schema);
-  }
-  return validator;
+/** ajv's ValidateFunction, as generated with allErrors and verbose (the messages need the failing value and its schema). */
+interface SchemaValidator {
+  (data: unknown): boolean;
+  errors?: ErrorObject[] | null;
 }
+const validate = validateGenerated as SchemaValidator;
 
 /**
  * Reads and validates the mapping at `path`. `label` is how positions and messages name the
@@ -117,7 +113,6 @@ function parseMappingText(text: string, file: string): LoadResult {
     return fail([{ ...locate.at(['version']), message: `version ${shown} is not supported by this action; expected version: 1${hint}` }]);
   }
 
-  const validate = validateSchema();
   const errors = validate(raw) ? [] : (validate.errors ?? []).filter((e) => !(e.keyword === 'required' && e.params.missingProperty === 'version'));
   problems.push(...schemaProblems(errors, locate));
   // The semantic checks run too, on what the schema accepted, so one run shows every problem.

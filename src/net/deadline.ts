@@ -2,6 +2,7 @@
 // checks it before it starts (`check`), waits never reach past it (`remainingMs`), and
 // every request carries its signal, so a call in flight is cut off when it passes instead
 // of holding the job (and the environment's lock) until GitHub's job timeout.
+import { recognisedAcrossBundles } from '../cross-bundle.ts';
 
 /** Thrown (and used as the abort reason) once the run's deadline has passed. Never retried. */
 export class DeadlineError extends Error {
@@ -14,6 +15,7 @@ export class DeadlineError extends Error {
     this.inFlight = inFlight;
   }
 }
+recognisedAcrossBundles(DeadlineError, 'DeadlineError');
 
 /** Whether `err` (or one of its causes) is a request the deadline cut off in flight. */
 export function cutOffInFlight(err: unknown): boolean {

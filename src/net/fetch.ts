@@ -3,6 +3,7 @@
 // server that sends headers and then nothing is cut off too), retried by the one policy.
 // Only idempotent methods are retried after a failure that may have been processed; a 429
 // is retried for any method (the server said it did not process it).
+import { recognisedAcrossBundles } from '../cross-bundle.ts';
 import type { Network } from './network.ts';
 import { retryLine, withRetry, type Failure } from './retry.ts';
 import { withRequestTimeout } from './timeout.ts';
@@ -23,6 +24,7 @@ export class FetchError extends Error {
     if (failure.retryAfterMs !== undefined) this.retryAfterMs = failure.retryAfterMs;
   }
 }
+recognisedAcrossBundles(FetchError, 'FetchError');
 
 /** The Node/undici code of an error without an answer (ECONNRESET, UND_ERR_SOCKET, RequestTimeout …), looking through causes. */
 export function networkCode(err: unknown): string | undefined {

@@ -3,6 +3,7 @@
 // gets no complete answer in that time is aborted and fails with RequestTimeoutError,
 // which the retry policy treats like a reset connection. The same signal also carries the
 // run's deadline: a call in flight when it passes fails with a DeadlineError instead.
+import { recognisedAcrossBundles } from '../cross-bundle.ts';
 import { DeadlineError, NO_DEADLINE, type Deadline } from './deadline.ts';
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
@@ -17,6 +18,7 @@ export class RequestTimeoutError extends Error {
     this.name = 'RequestTimeoutError';
   }
 }
+recognisedAcrossBundles(RequestTimeoutError, 'RequestTimeoutError');
 
 export const formatSeconds = (ms: number): string => `${Number((ms / 1000).toFixed(1))} s`;
 

@@ -71,10 +71,13 @@ export interface RunOptions {
   env?: Record<string, string>;
   entry?: 'index.js' | 'post.js';
   timeoutMs?: number;
+  /** Another build of the action than ./dist (e.g. one with a bundle taken out). */
+  dist?: string;
 }
 
 export async function runAction(opts: RunOptions): Promise<ActionRun> {
-  if (!existsSync(join(DIST, opts.entry ?? 'index.js'))) throw new Error(`${DIST} has no ${opts.entry ?? 'index.js'}: run 'npm run build' first`);
+  const dist = opts.dist ?? DIST;
+  if (!existsSync(join(dist, opts.entry ?? 'index.js'))) throw new Error(`${dist} has no ${opts.entry ?? 'index.js'}: run 'npm run build' first`);
   const dir = mkdtempSync(join(tmpdir(), 'wi-action-'));
   try {
     return await runIn(dir, opts);
@@ -109,7 +112,7 @@ async function runIn(dir: string, opts: RunOptions): Promise<ActionRun> {
   Object.assign(env, { GITHUB_OUTPUT: outputFile, GITHUB_STEP_SUMMARY: summaryFile, GITHUB_STATE: stateFile });
   if (opts.workspace) env.GITHUB_WORKSPACE = opts.workspace;
   for (const [name, value] of Object.entries(opts.inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
-  const child = spawn(process.execPath, [join(DIST, opts.entry ?? 'index.js')], { cwd: workspace, env });
+  const child = spawn(process.execPath, [join(opts.dist ?? DIST, opts.entry ?? 'index.js')], { cwd: workspace, env });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
