@@ -14,6 +14,9 @@ import type { LogSink } from './output/sink.ts';
 import type { Ports } from './plan/environment.ts';
 import type { Settings } from './settings.ts';
 
+// The sticky PR comment goes through Octokit: only modes that connect post it.
+export { publishComment } from './github/publish.ts';
+
 /** What the core hands over: its one sink, registry and network, and the runner's saveState. */
 export interface Handover {
   sink: LogSink;

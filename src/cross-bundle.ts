@@ -1,4 +1,4 @@
-// dist/ holds two bundles, the core (index.js, post.js) and the connected part
+// dist/ holds two bundles, the core (core.js: main and post steps) and the connected part
 // (connected.js), and a module both import is compiled into each: its classes exist twice.
 // An error thrown by the connected copy of a class then fails `instanceof` against the
 // core's copy. Classes whose instances cross that boundary (errors, mostly) are marked here

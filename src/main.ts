@@ -1,5 +1,6 @@
-// Entry point: read inputs once, run the pipeline, turn its report into annotations,
+// The main step: read inputs once, run the pipeline, turn its report into annotations,
 // a job summary and outputs. Any thrown error becomes one readable failure line.
+// dist/index.js only calls run() from the core bundle (src/core.ts, scripts/build.mjs).
 import * as core from '@actions/core';
 import { createCleanupRegistry, type CleanupRegistry } from './cleanup.ts';
 import { describeFailure } from './failure.ts';
@@ -7,7 +8,6 @@ import { loadConnected } from './load-connected.ts';
 import type { Ports } from './plan/environment.ts';
 import { newReport, noteDeadline, runPipeline } from './pipeline.ts';
 import { createDeadline, createNetwork, requestTimeoutFrom, type Network } from './net/index.ts';
-import { publishComment } from './github/publish.ts';
 import { readGithubRun, runUrl } from './github/context.ts';
 import { annotations } from './report/annotations.ts';
 import { renderMarkdown } from './report/markdown.ts';
@@ -76,7 +76,7 @@ export async function run(): Promise<void> {
     if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(markdown, true).write();
     // validate runs on fork PRs without a write token: only the modes that connect comment.
     const commenting = settings.comment && ['plan', 'apply', 'verify'].includes(settings.mode);
-    const commentUrl = commenting ? await publishComment({ run: github, token: settings.githubToken, environment: report.environment, markdown, sink, net }) : '';
+    const commentUrl = commenting ? await (await loadConnected()).publishComment({ run: github, token: settings.githubToken, environment: report.environment, markdown, sink, net }) : '';
 
     core.setOutput('result', JSON.stringify(toResultJson(report)));
     core.setOutput('changes', String(countChanges(report)));
@@ -93,4 +93,3 @@ export async function run(): Promise<void> {
   if (net?.deadline.passed()) process.exit();
 }
 
-await run();

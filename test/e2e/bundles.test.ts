@@ -1,5 +1,5 @@
-// dist/ as the runner downloads it: a core bundle that validates and runs the post step on
-// its own, and the connected bundle (Azure, Kubernetes, GitHub SDKs) that only the modes
+// dist/ as the runner downloads it: a core bundle (core.js, imported by the step files
+// index.js and post.js) that validates and runs the post step on its own, and the connected bundle (Azure, Kubernetes, GitHub SDKs) that only the modes
 // which connect load. Taking connected.js out of a copy of dist/ proves which paths need it.
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,20 +38,20 @@ describe('dist/ ships what a path loads, within its budget', () => {
   const files = readdirSync(DIST).sort();
   const bytes = (f: string): number => statSync(join(DIST, f)).size;
 
-  it('holds the two entries, the connected bundle, their maps, package.json and the licenses: no xdg-open, no unused chunk', () => {
-    expect(files).toEqual(['connected.js', 'connected.js.map', 'index.js', 'index.js.map', 'licenses.txt', 'package.json', 'post.js', 'post.js.map']);
+  it('holds the two bundles, their maps, the two step files, package.json and the licenses: no xdg-open, no unused chunk', () => {
+    expect(files).toEqual(['connected.js', 'connected.js.map', 'core.js', 'core.js.map', 'index.js', 'licenses.txt', 'package.json', 'post.js']);
   });
 
-  it('the core bundle is at most 1 MiB and dist/ no larger than the single bundle was (7 637 418 bytes)', () => {
-    expect(bytes('index.js')).toBeLessThanOrEqual(1024 * 1024);
+  it('what validate loads is at most 1 MiB, and dist/ no larger than the single bundle was (7 637 418 bytes)', () => {
+    expect(bytes('index.js') + bytes('core.js')).toBeLessThanOrEqual(1024 * 1024);
     expect(files.reduce((sum, f) => sum + bytes(f), 0)).toBeLessThanOrEqual(7_637_418);
   });
 
   it('licenses.txt says what each bundle contains: the SDKs only in connected.js', () => {
     const licenses = readFileSync(join(DIST, 'licenses.txt'), 'utf8');
     const section = (bundle: string): string => new RegExp(`^dist/${bundle.replace('.', '\\.')} contains:\\n((?:  .*\\n)*)`, 'm').exec(licenses)?.[1] ?? '';
-    expect(section('index.js')).toMatch(/@actions\/core@/);
-    expect(section('index.js')).not.toMatch(/@azure|@kubernetes/);
+    expect(section('core.js')).toMatch(/@actions\/core@/);
+    expect(section('core.js')).not.toMatch(/@azure|@kubernetes/);
     expect(section('connected.js')).toMatch(/@azure\/identity@/);
     expect(section('connected.js')).toMatch(/@kubernetes\/client-node@/);
     expect(licenses).toMatch(/^@kubernetes\/client-node@\S+\nApache-2\.0\n/m);
