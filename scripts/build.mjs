@@ -46,7 +46,8 @@ for (const { entry, target } of ENTRIES) {
     if (renamed.endsWith('.map')) {
       // The full map's sources name every bundled module: what licenses.txt lists per bundle.
       contents[renamed.replace(/\.map$/, '')] = JSON.parse(readFileSync(`${next}/${renamed}`, 'utf8')).sources;
-      trimSourceMap(`${next}/${renamed}`);
+      // Our own sources only, and not the generated schema validator (no one debugs it by line).
+      trimSourceMap(`${next}/${renamed}`, (source) => !source.includes('node_modules') && !source.includes('.generated.'));
     }
   }
 }

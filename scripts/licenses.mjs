@@ -32,12 +32,15 @@ export function writeLicenses(target, contents) {
     const ids = packagesIn(sources, bundled);
     return `dist/${bundle} contains:\n${ids.map((id) => `  ${id}`).join('\n') || "  (no packages: only this action's code)"}`;
   });
-  const sections = [...bundled.entries()]
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([id, { license, dir }]) => {
-      const file = existsSync(dir) ? readdirSync(dir).find((f) => /^(licen[cs]e|copying)(\.|$)/i.test(f)) : undefined;
-      const text = file ? readFileSync(join(dir, file), 'utf8').trim() : '(no license file in the package)';
-      return `${id}\n${license}\n${text}`;
-    });
+  // Many packages ship the same text (every @azure/* one, the lodash.* ones): each text once,
+  // under the packages that carry it.
+  const byText = new Map();
+  for (const [id, { license, dir }] of [...bundled.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    const file = existsSync(dir) ? readdirSync(dir).find((f) => /^(licen[cs]e|copying)(\.|$)/i.test(f)) : undefined;
+    const text = file ? readFileSync(join(dir, file), 'utf8').trim() : '(no license file in the package)';
+    const key = `${license}\n${text}`;
+    byText.set(key, [...(byText.get(key) ?? []), id]);
+  }
+  const sections = [...byText.entries()].map(([key, ids]) => `${ids.join('\n')}\n${key}`);
   writeFileSync(target, `${header.join('\n\n')}\n\nLicenses\n========\n\n${sections.join('\n\n')}\n`);
 }

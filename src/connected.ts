@@ -8,7 +8,7 @@ import { createAzureCredential, warnOnBackgroundTokenRefresh } from './azure/cre
 import { oneIdTokenPerAudience, requestIdToken } from './azure/github-id-token.ts';
 import { createArmPort } from './azure/port.ts';
 import type { CleanupRegistry } from './cleanup.ts';
-import { createKubePort, KUBECONFIG_STATE_KEY, kubeconfigSecrets, loadKubeConfig } from './kube/client.ts';
+import { createKubePort, KUBECONFIG_STATE_KEY, loadKubeConfig } from './kube/client.ts';
 import type { Network } from './net/index.ts';
 import type { LogSink } from './output/sink.ts';
 import type { Ports } from './plan/environment.ts';
@@ -33,8 +33,7 @@ export function connect(settings: Settings, handover: Handover): Ports {
   const idTokens = oneIdTokenPerAudience((audience) => requestIdToken(endpoint, audience, net, (secret) => sink.secret(secret)));
   const credential = createAzureCredential(settings.azure, idTokens, net);
   warnOnBackgroundTokenRefresh((m) => sink.warning(m));
-  // The kubeconfig input may hold a token or a client key: mask them before anything can log them.
-  for (const secret of kubeconfigSecrets(settings.kubeconfig)) sink.secret(secret);
+  // The kubeconfig input's credentials are masked already (main.ts, kubeconfigSecrets).
   const kube = loadKubeConfig(settings);
   if (kube.tempFile) {
     handover.saveState(KUBECONFIG_STATE_KEY, kube.tempFile); // the post step removes it if we die

@@ -4,6 +4,7 @@
 import * as core from '@actions/core';
 import { createCleanupRegistry, type CleanupRegistry } from './cleanup.ts';
 import { describeFailure } from './failure.ts';
+import { kubeconfigSecrets } from './kube/kubeconfig-secrets.ts';
 import { loadConnected } from './load-connected.ts';
 import type { Ports } from './plan/environment.ts';
 import { newReport, noteDeadline, runPipeline } from './pipeline.ts';
@@ -31,6 +32,8 @@ function handleSignals(): void {
 
 /** Only modes that connect load the SDKs (dist/connected.js); validate never does. */
 async function connect(settings: Settings, net: Network): Promise<Ports> {
+  // The kubeconfig input may hold a token or a client key: mask them before anything can log them.
+  for (const secret of kubeconfigSecrets(settings.kubeconfig)) sink.secret(secret);
   const connected = await loadConnected();
   return connected.connect(settings, { sink, cleanups, net, saveState: (name, value) => core.saveState(name, value) });
 }

@@ -4,13 +4,14 @@
 "use strict";
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://github.com/workload-identity-action/schema/mapping.schema.json","title":"Workload Identity mapping, version 1","description":"Which Kubernetes ServiceAccount (namespace + name) uses which Azure user-assigned managed identity, per environment. Read by the workload identity migration action.","type":"object","additionalProperties":false,"required":["version","bindings"],"properties":{"version":{"description":"Format version of this file. This action reads version 1.","type":"integer","const":1},"defaults":{"$ref":"#/definitions/defaults"},"environments":{"description":"Named environments (usually one per GitHub environment / cluster). The action's `environment` input picks one. Omit for a single-cluster mapping and use the top-level `cluster` or `issuer` instead.","type":"object","minProperties":1,"propertyNames":{"pattern":"^[a-zA-Z0-9][a-zA-Z0-9-]{0,39}$","patternErrorMessage":"Not a valid environment name (letters, digits and '-', starting with a letter or digit, at most 40 characters; it becomes part of federated credential names)"},"additionalProperties":{"$ref":"#/definitions/environment"}},"cluster":{"$ref":"#/definitions/cluster","description":"Only for a mapping without `environments`: the AKS cluster whose OIDC issuer the federated credentials trust (read from ARM)."},"issuer":{"$ref":"#/definitions/issuer","description":"Only for a mapping without `environments`: the cluster's OIDC issuer URL, exactly as the cluster reports it (the trailing slash matters)."},"bindings":{"description":"One entry per (namespace, ServiceAccount) that should authenticate as a managed identity.","type":"array","items":{"$ref":"#/definitions/binding"}}},"definitions":{"guid":{"type":"string","pattern":"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$","patternErrorMessage":"Not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)"},"resourceGroup":{"type":"string","pattern":"^(?=.{1,90}$)[-\\w.()]*[-\\w()]$","patternErrorMessage":"Not a valid Azure resource group name (1-90 letters, digits, '-', '_', '.', '(' and ')', not ending in '.')"},"issuer":{"type":"string","pattern":"^https://","patternErrorMessage":"Not an https URL: Azure federates only https issuers (an AKS issuer looks like https://<region>.oic.prod-aks.azure.com/<tenant>/<uuid>/)"},"defaults":{"description":"Values inherited by every binding (environment defaults override these, a binding's identity fields override both). All optional.","type":"object","additionalProperties":false,"properties":{"tenantId":{"$ref":"#/definitions/guid","description":"Entra tenant of the managed identities; written to the ServiceAccount annotation azure.workload.identity/tenant-id."},"subscriptionId":{"$ref":"#/definitions/guid","description":"Subscription where the managed identities live. Falls back to the action's azure-subscription-id / the login's subscription."},"resourceGroup":{"$ref":"#/definitions/resourceGroup","description":"Resource group where the managed identities live."},"audience":{"description":"Audience of the federated credentials. Default api://AzureADTokenExchange (what the workload identity webhook projects).","type":"string","minLength":1}}},"cluster":{"description":"An AKS cluster, looked up in ARM to read its OIDC issuer URL.","type":"object","additionalProperties":false,"required":["resourceGroup","name"],"properties":{"resourceGroup":{"$ref":"#/definitions/resourceGroup","description":"Resource group of the AKS cluster."},"name":{"description":"Name of the AKS cluster.","type":"string","pattern":"^[a-zA-Z0-9]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9])?$","patternErrorMessage":"Not a valid AKS cluster name (1-63 letters, digits, '-' and '_', starting and ending with a letter or digit)"},"subscriptionId":{"$ref":"#/definitions/guid","description":"Subscription of the AKS cluster; defaults to the environment's, then the mapping's defaults.subscriptionId."}}},"environment":{"description":"An environment: the cluster (looked up in ARM) or its OIDC issuer URL, or both (then they must agree at run time).","type":"object","additionalProperties":false,"properties":{"cluster":{"$ref":"#/definitions/cluster"},"issuer":{"$ref":"#/definitions/issuer","description":"OIDC issuer URL of the environment's cluster, byte for byte as `az aks show --query oidcIssuerProfile.issuerUrl` prints it (keep the trailing slash)."},"defaults":{"$ref":"#/definitions/defaults","description":"Overrides the top-level defaults for bindings in this environment."}}},"identityObject":{"type":"object","additionalProperties":false,"required":["name"],"properties":{"name":{"description":"Name of the user-assigned managed identity.","type":"string","pattern":"^[a-zA-Z0-9][a-zA-Z0-9_-]{2,127}$","patternErrorMessage":"Not a valid managed identity name (3-128 letters, digits, '-' and '_', starting with a letter or digit)"},"resourceGroup":{"$ref":"#/definitions/resourceGroup","description":"Resource group of the identity; overrides environment and top-level defaults."},"subscriptionId":{"$ref":"#/definitions/guid","description":"Subscription of the identity; overrides environment and top-level defaults."}}},"binding":{"description":"A Kubernetes ServiceAccount that authenticates as a managed identity.","type":"object","additionalProperties":false,"required":["namespace","serviceAccount","identity"],"properties":{"namespace":{"description":"Kubernetes namespace of the ServiceAccount.","type":"string","pattern":"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$","patternErrorMessage":"Not a valid Kubernetes namespace name (DNS-1123 label: lowercase letters, digits and '-', at most 63 characters)"},"serviceAccount":{"description":"Name of the Kubernetes ServiceAccount the workload's pods run as.","type":"string","pattern":"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$","patternErrorMessage":"Not a valid Kubernetes ServiceAccount name (DNS-1123 subdomain: lowercase letters, digits, '-' and '.', at most 253 characters)"},"identity":{"description":"The user-assigned managed identity: its name, an object {name, resourceGroup?, subscriptionId?}, or its full ARM resource ID.","if":{"type":"string"},"then":{"type":"string","pattern":"^(/.*|[a-zA-Z0-9][a-zA-Z0-9_-]{2,127})$","patternErrorMessage":"Not a valid managed identity name (3-128 letters, digits, '-' and '_', starting with a letter or digit) nor an ARM resource ID"},"else":{"$ref":"#/definitions/identityObject"}},"environments":{"description":"Environments this binding applies to. Default: every environment of the mapping.","type":"array","minItems":1,"uniqueItems":true,"items":{"type":"string","description":"Name of an environment declared under `environments`."}},"createServiceAccount":{"description":"Create the ServiceAccount when it does not exist (default true). When false, a missing ServiceAccount is an error.","type":"boolean"},"tokenExpiration":{"description":"Lifetime in seconds of the projected ServiceAccount token (annotation azure.workload.identity/service-account-token-expiration). The webhook accepts 3600..86400.","type":"integer","minimum":3600,"maximum":86400},"annotations":{"description":"Extra annotations to set on the ServiceAccount (values are strings: quote numbers and booleans).","type":"object","propertyNames":{"pattern":"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$","patternErrorMessage":"Not a valid Kubernetes annotation key ([prefix/]name: name at most 63 letters, digits, '-', '_' and '.', prefix a DNS subdomain)"},"additionalProperties":{"type":"string","description":"Annotation value."}},"verify":{"description":"How this binding is verified after apply (a short-lived pod exchanges its token).","type":"object","additionalProperties":false,"properties":{"enabled":{"description":"Verify this binding (default true).","type":"boolean"},"scope":{"description":"Scope requested in the token exchange, e.g. https://vault.azure.net/.default. Default: the action's verify-scope input.","type":"string","pattern":"^\\S+$","patternErrorMessage":"Not a valid scope (a non-empty string without spaces, e.g. https://vault.azure.net/.default)"}}}}}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://github.com/workload-identity-action/schema/mapping.schema.json","title":"Workload Identity mapping, version 1","description":"Which Kubernetes ServiceAccount (namespace + name) uses which Azure user-assigned managed identity, per environment. Read by the workload identity migration action.","type":"object","additionalProperties":false,"required":["version","bindings"],"properties":{"version":{"description":"Format version of this file. This action reads version 1.","type":"integer","const":1},"defaults":{"$ref":"#/definitions/defaults"},"environments":{"description":"Named environments (usually one per GitHub environment / cluster). The action's `environment` input picks one. Omit for a single-cluster mapping and use the top-level `cluster` or `issuer` instead.","type":"object","minProperties":1,"propertyNames":{"pattern":"^[a-zA-Z0-9][a-zA-Z0-9-]{0,39}$","patternErrorMessage":"Not a valid environment name (letters, digits and '-', starting with a letter or digit, at most 40 characters; it becomes part of federated credential names)"},"additionalProperties":{"$ref":"#/definitions/environment"}},"cluster":{"$ref":"#/definitions/cluster","description":"Only for a mapping without `environments`: the AKS cluster whose OIDC issuer the federated credentials trust (read from ARM)."},"issuer":{"$ref":"#/definitions/issuer","description":"Only for a mapping without `environments`: the cluster's OIDC issuer URL, exactly as the cluster reports it (the trailing slash matters)."},"bindings":{"description":"One entry per (namespace, ServiceAccount) that should authenticate as a managed identity.","type":"array","items":{"$ref":"#/definitions/binding"}}},"definitions":{"guid":{"type":"string","pattern":"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$","patternErrorMessage":"Not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)"},"resourceGroup":{"type":"string","pattern":"^(?=.{1,90}$)[-\\w.()]*[-\\w()]$","patternErrorMessage":"Not a valid Azure resource group name (1-90 letters, digits, '-', '_', '.', '(' and ')', not ending in '.')"},"issuer":{"type":"string","pattern":"^https://","patternErrorMessage":"Not an https URL: Azure federates only https issuers (an AKS issuer looks like https://<region>.oic.prod-aks.azure.com/<tenant>/<uuid>/)"},"defaults":{"description":"Values inherited by every binding (environment defaults override these, a binding's identity fields override both). All optional.","type":"object","additionalProperties":false,"properties":{"tenantId":{"$ref":"#/definitions/guid","description":"Entra tenant of the managed identities; written to the ServiceAccount annotation azure.workload.identity/tenant-id."},"subscriptionId":{"$ref":"#/definitions/guid","description":"Subscription where the managed identities live. Falls back to the action's azure-subscription-id / the login's subscription."},"resourceGroup":{"$ref":"#/definitions/resourceGroup","description":"Resource group where the managed identities live."},"audience":{"description":"Audience of the federated credentials. Default api://AzureADTokenExchange (what the workload identity webhook projects).","type":"string","minLength":1,"pattern":"^[^\\s\\p{Cc}]+$","patternErrorMessage":"Not a valid audience: no spaces, line breaks or control characters (Entra compares it byte for byte with the token's aud; the default is api://AzureADTokenExchange)"}}},"cluster":{"description":"An AKS cluster, looked up in ARM to read its OIDC issuer URL.","type":"object","additionalProperties":false,"required":["resourceGroup","name"],"properties":{"resourceGroup":{"$ref":"#/definitions/resourceGroup","description":"Resource group of the AKS cluster."},"name":{"description":"Name of the AKS cluster.","type":"string","pattern":"^[a-zA-Z0-9]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9])?$","patternErrorMessage":"Not a valid AKS cluster name (1-63 letters, digits, '-' and '_', starting and ending with a letter or digit)"},"subscriptionId":{"$ref":"#/definitions/guid","description":"Subscription of the AKS cluster; defaults to the environment's, then the mapping's defaults.subscriptionId."}}},"environment":{"description":"An environment: the cluster (looked up in ARM) or its OIDC issuer URL, or both (then they must agree at run time).","type":"object","additionalProperties":false,"properties":{"cluster":{"$ref":"#/definitions/cluster"},"issuer":{"$ref":"#/definitions/issuer","description":"OIDC issuer URL of the environment's cluster, byte for byte as `az aks show --query oidcIssuerProfile.issuerUrl` prints it (keep the trailing slash)."},"defaults":{"$ref":"#/definitions/defaults","description":"Overrides the top-level defaults for bindings in this environment."}}},"identityObject":{"type":"object","additionalProperties":false,"required":["name"],"properties":{"name":{"description":"Name of the user-assigned managed identity.","type":"string","pattern":"^[a-zA-Z0-9][a-zA-Z0-9_-]{2,127}$","patternErrorMessage":"Not a valid managed identity name (3-128 letters, digits, '-' and '_', starting with a letter or digit)"},"resourceGroup":{"$ref":"#/definitions/resourceGroup","description":"Resource group of the identity; overrides environment and top-level defaults."},"subscriptionId":{"$ref":"#/definitions/guid","description":"Subscription of the identity; overrides environment and top-level defaults."}}},"binding":{"description":"A Kubernetes ServiceAccount that authenticates as a managed identity.","type":"object","additionalProperties":false,"required":["namespace","serviceAccount","identity"],"properties":{"namespace":{"description":"Kubernetes namespace of the ServiceAccount.","type":"string","pattern":"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$","patternErrorMessage":"Not a valid Kubernetes namespace name (DNS-1123 label: lowercase letters, digits and '-', at most 63 characters)"},"serviceAccount":{"description":"Name of the Kubernetes ServiceAccount the workload's pods run as.","type":"string","pattern":"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$","patternErrorMessage":"Not a valid Kubernetes ServiceAccount name (DNS-1123 subdomain: lowercase letters, digits, '-' and '.', at most 253 characters)"},"identity":{"description":"The user-assigned managed identity: its name, an object {name, resourceGroup?, subscriptionId?}, or its full ARM resource ID.","if":{"type":"string"},"then":{"type":"string","pattern":"^(/.*|[a-zA-Z0-9][a-zA-Z0-9_-]{2,127})$","patternErrorMessage":"Not a valid managed identity name (3-128 letters, digits, '-' and '_', starting with a letter or digit) nor an ARM resource ID"},"else":{"$ref":"#/definitions/identityObject"}},"environments":{"description":"Environments this binding applies to. Default: every environment of the mapping.","type":"array","minItems":1,"uniqueItems":true,"items":{"type":"string","description":"Name of an environment declared under `environments`."}},"createServiceAccount":{"description":"Create the ServiceAccount when it does not exist (default true). When false, a missing ServiceAccount is an error.","type":"boolean"},"tokenExpiration":{"description":"Lifetime in seconds of the projected ServiceAccount token (annotation azure.workload.identity/service-account-token-expiration). The webhook accepts 3600..86400.","type":"integer","minimum":3600,"maximum":86400},"annotations":{"description":"Extra annotations to set on the ServiceAccount (values are strings: quote numbers and booleans).","type":"object","propertyNames":{"pattern":"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$","patternErrorMessage":"Not a valid Kubernetes annotation key ([prefix/]name: name at most 63 letters, digits, '-', '_' and '.', prefix a DNS subdomain)"},"additionalProperties":{"type":"string","description":"Annotation value."}},"verify":{"description":"How this binding is verified after apply (a short-lived pod exchanges its token).","type":"object","additionalProperties":false,"properties":{"enabled":{"description":"Verify this binding (default true).","type":"boolean"},"scope":{"description":"Scope requested in the token exchange, e.g. https://vault.azure.net/.default. Default: the action's verify-scope input.","type":"string","pattern":"^\\S+$","patternErrorMessage":"Not a valid scope (a non-empty string without spaces, e.g. https://vault.azure.net/.default)"}}}}}}};
 const schema20 = {"type":"string","pattern":"^https://","patternErrorMessage":"Not an https URL: Azure federates only https issuers (an AKS issuer looks like https://<region>.oic.prod-aks.azure.com/<tenant>/<uuid>/)"};
-const schema12 = {"description":"Values inherited by every binding (environment defaults override these, a binding's identity fields override both). All optional.","type":"object","additionalProperties":false,"properties":{"tenantId":{"$ref":"#/definitions/guid","description":"Entra tenant of the managed identities; written to the ServiceAccount annotation azure.workload.identity/tenant-id."},"subscriptionId":{"$ref":"#/definitions/guid","description":"Subscription where the managed identities live. Falls back to the action's azure-subscription-id / the login's subscription."},"resourceGroup":{"$ref":"#/definitions/resourceGroup","description":"Resource group where the managed identities live."},"audience":{"description":"Audience of the federated credentials. Default api://AzureADTokenExchange (what the workload identity webhook projects).","type":"string","minLength":1}}};
+const schema12 = {"description":"Values inherited by every binding (environment defaults override these, a binding's identity fields override both). All optional.","type":"object","additionalProperties":false,"properties":{"tenantId":{"$ref":"#/definitions/guid","description":"Entra tenant of the managed identities; written to the ServiceAccount annotation azure.workload.identity/tenant-id."},"subscriptionId":{"$ref":"#/definitions/guid","description":"Subscription where the managed identities live. Falls back to the action's azure-subscription-id / the login's subscription."},"resourceGroup":{"$ref":"#/definitions/resourceGroup","description":"Resource group where the managed identities live."},"audience":{"description":"Audience of the federated credentials. Default api://AzureADTokenExchange (what the workload identity webhook projects).","type":"string","minLength":1,"pattern":"^[^\\s\\p{Cc}]+$","patternErrorMessage":"Not a valid audience: no spaces, line breaks or control characters (Entra compares it byte for byte with the token's aud; the default is api://AzureADTokenExchange)"}}};
 const schema13 = {"type":"string","pattern":"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$","patternErrorMessage":"Not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)"};
 const schema15 = {"type":"string","pattern":"^(?=.{1,90}$)[-\\w.()]*[-\\w()]$","patternErrorMessage":"Not a valid Azure resource group name (1-90 letters, digits, '-', '_', '.', '(' and ')', not ending in '.')"};
 const pattern0 = new RegExp("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$", "u");
 const pattern2 = new RegExp("^(?=.{1,90}$)[-\\w.()]*[-\\w()]$", "u");
+const pattern3 = new RegExp("^[^\\s\\p{Cc}]+$", "u");
 const func2 = ((text) => [...text].length);
 
 function validate11(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
@@ -117,9 +118,8 @@ vErrors.push(err7);
 }
 errors++;
 }
-}
-else {
-const err8 = {instancePath:instancePath+"/audience",schemaPath:"#/properties/audience/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.properties.audience.type,parentSchema:schema12.properties.audience,data:data3};
+if(!pattern3.test(data3)){
+const err8 = {instancePath:instancePath+"/audience",schemaPath:"#/properties/audience/pattern",keyword:"pattern",params:{pattern: "^[^\\s\\p{Cc}]+$"},message:"must match pattern \""+"^[^\\s\\p{Cc}]+$"+"\"",schema:"^[^\\s\\p{Cc}]+$",parentSchema:schema12.properties.audience,data:data3};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -129,14 +129,25 @@ vErrors.push(err8);
 errors++;
 }
 }
-}
 else {
-const err9 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema12.type,parentSchema:schema12,data};
+const err9 = {instancePath:instancePath+"/audience",schemaPath:"#/properties/audience/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema12.properties.audience.type,parentSchema:schema12.properties.audience,data:data3};
 if(vErrors === null){
 vErrors = [err9];
 }
 else {
 vErrors.push(err9);
+}
+errors++;
+}
+}
+}
+else {
+const err10 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema12.type,parentSchema:schema12,data};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
 }
 errors++;
 }
@@ -146,7 +157,7 @@ return errors === 0;
 
 const schema16 = {"description":"An environment: the cluster (looked up in ARM) or its OIDC issuer URL, or both (then they must agree at run time).","type":"object","additionalProperties":false,"properties":{"cluster":{"$ref":"#/definitions/cluster"},"issuer":{"$ref":"#/definitions/issuer","description":"OIDC issuer URL of the environment's cluster, byte for byte as `az aks show --query oidcIssuerProfile.issuerUrl` prints it (keep the trailing slash)."},"defaults":{"$ref":"#/definitions/defaults","description":"Overrides the top-level defaults for bindings in this environment."}}};
 const schema17 = {"description":"An AKS cluster, looked up in ARM to read its OIDC issuer URL.","type":"object","additionalProperties":false,"required":["resourceGroup","name"],"properties":{"resourceGroup":{"$ref":"#/definitions/resourceGroup","description":"Resource group of the AKS cluster."},"name":{"description":"Name of the AKS cluster.","type":"string","pattern":"^[a-zA-Z0-9]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9])?$","patternErrorMessage":"Not a valid AKS cluster name (1-63 letters, digits, '-' and '_', starting and ending with a letter or digit)"},"subscriptionId":{"$ref":"#/definitions/guid","description":"Subscription of the AKS cluster; defaults to the environment's, then the mapping's defaults.subscriptionId."}}};
-const pattern5 = new RegExp("^[a-zA-Z0-9]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9])?$", "u");
+const pattern6 = new RegExp("^[a-zA-Z0-9]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9])?$", "u");
 
 function validate14(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -212,7 +223,7 @@ errors++;
 if(data.name !== undefined){
 let data1 = data.name;
 if(typeof data1 === "string"){
-if(!pattern5.test(data1)){
+if(!pattern6.test(data1)){
 const err5 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9])?$"},message:"must match pattern \""+"^[a-zA-Z0-9]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9])?$"+"\"",schema:"^[a-zA-Z0-9]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9])?$",parentSchema:schema17.properties.name,data:data1};
 if(vErrors === null){
 vErrors = [err5];
@@ -274,7 +285,7 @@ validate14.errors = vErrors;
 return errors === 0;
 }
 
-const pattern7 = new RegExp("^https://", "u");
+const pattern8 = new RegExp("^https://", "u");
 
 function validate13(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -301,7 +312,7 @@ errors = vErrors.length;
 if(data.issuer !== undefined){
 let data1 = data.issuer;
 if(typeof data1 === "string"){
-if(!pattern7.test(data1)){
+if(!pattern8.test(data1)){
 const err1 = {instancePath:instancePath+"/issuer",schemaPath:"#/definitions/issuer/pattern",keyword:"pattern",params:{pattern: "^https://"},message:"must match pattern \""+"^https://"+"\"",schema:"^https://",parentSchema:schema20,data:data1};
 if(vErrors === null){
 vErrors = [err1];
@@ -345,13 +356,13 @@ return errors === 0;
 }
 
 const schema22 = {"description":"A Kubernetes ServiceAccount that authenticates as a managed identity.","type":"object","additionalProperties":false,"required":["namespace","serviceAccount","identity"],"properties":{"namespace":{"description":"Kubernetes namespace of the ServiceAccount.","type":"string","pattern":"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$","patternErrorMessage":"Not a valid Kubernetes namespace name (DNS-1123 label: lowercase letters, digits and '-', at most 63 characters)"},"serviceAccount":{"description":"Name of the Kubernetes ServiceAccount the workload's pods run as.","type":"string","pattern":"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$","patternErrorMessage":"Not a valid Kubernetes ServiceAccount name (DNS-1123 subdomain: lowercase letters, digits, '-' and '.', at most 253 characters)"},"identity":{"description":"The user-assigned managed identity: its name, an object {name, resourceGroup?, subscriptionId?}, or its full ARM resource ID.","if":{"type":"string"},"then":{"type":"string","pattern":"^(/.*|[a-zA-Z0-9][a-zA-Z0-9_-]{2,127})$","patternErrorMessage":"Not a valid managed identity name (3-128 letters, digits, '-' and '_', starting with a letter or digit) nor an ARM resource ID"},"else":{"$ref":"#/definitions/identityObject"}},"environments":{"description":"Environments this binding applies to. Default: every environment of the mapping.","type":"array","minItems":1,"uniqueItems":true,"items":{"type":"string","description":"Name of an environment declared under `environments`."}},"createServiceAccount":{"description":"Create the ServiceAccount when it does not exist (default true). When false, a missing ServiceAccount is an error.","type":"boolean"},"tokenExpiration":{"description":"Lifetime in seconds of the projected ServiceAccount token (annotation azure.workload.identity/service-account-token-expiration). The webhook accepts 3600..86400.","type":"integer","minimum":3600,"maximum":86400},"annotations":{"description":"Extra annotations to set on the ServiceAccount (values are strings: quote numbers and booleans).","type":"object","propertyNames":{"pattern":"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$","patternErrorMessage":"Not a valid Kubernetes annotation key ([prefix/]name: name at most 63 letters, digits, '-', '_' and '.', prefix a DNS subdomain)"},"additionalProperties":{"type":"string","description":"Annotation value."}},"verify":{"description":"How this binding is verified after apply (a short-lived pod exchanges its token).","type":"object","additionalProperties":false,"properties":{"enabled":{"description":"Verify this binding (default true).","type":"boolean"},"scope":{"description":"Scope requested in the token exchange, e.g. https://vault.azure.net/.default. Default: the action's verify-scope input.","type":"string","pattern":"^\\S+$","patternErrorMessage":"Not a valid scope (a non-empty string without spaces, e.g. https://vault.azure.net/.default)"}}}}};
-const pattern9 = new RegExp("^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$", "u");
-const pattern10 = new RegExp("^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", "u");
-const pattern11 = new RegExp("^(/.*|[a-zA-Z0-9][a-zA-Z0-9_-]{2,127})$", "u");
-const pattern15 = new RegExp("^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$", "u");
-const pattern16 = new RegExp("^\\S+$", "u");
+const pattern10 = new RegExp("^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$", "u");
+const pattern11 = new RegExp("^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", "u");
+const pattern12 = new RegExp("^(/.*|[a-zA-Z0-9][a-zA-Z0-9_-]{2,127})$", "u");
+const pattern16 = new RegExp("^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$", "u");
+const pattern17 = new RegExp("^\\S+$", "u");
 const schema23 = {"type":"object","additionalProperties":false,"required":["name"],"properties":{"name":{"description":"Name of the user-assigned managed identity.","type":"string","pattern":"^[a-zA-Z0-9][a-zA-Z0-9_-]{2,127}$","patternErrorMessage":"Not a valid managed identity name (3-128 letters, digits, '-' and '_', starting with a letter or digit)"},"resourceGroup":{"$ref":"#/definitions/resourceGroup","description":"Resource group of the identity; overrides environment and top-level defaults."},"subscriptionId":{"$ref":"#/definitions/guid","description":"Subscription of the identity; overrides environment and top-level defaults."}}};
-const pattern12 = new RegExp("^[a-zA-Z0-9][a-zA-Z0-9_-]{2,127}$", "u");
+const pattern13 = new RegExp("^[a-zA-Z0-9][a-zA-Z0-9_-]{2,127}$", "u");
 
 function validate20(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -382,7 +393,7 @@ errors++;
 if(data.name !== undefined){
 let data0 = data.name;
 if(typeof data0 === "string"){
-if(!pattern12.test(data0)){
+if(!pattern13.test(data0)){
 const err2 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9][a-zA-Z0-9_-]{2,127}$"},message:"must match pattern \""+"^[a-zA-Z0-9][a-zA-Z0-9_-]{2,127}$"+"\"",schema:"^[a-zA-Z0-9][a-zA-Z0-9_-]{2,127}$",parentSchema:schema23.properties.name,data:data0};
 if(vErrors === null){
 vErrors = [err2];
@@ -519,7 +530,7 @@ errors++;
 if(data.namespace !== undefined){
 let data0 = data.namespace;
 if(typeof data0 === "string"){
-if(!pattern9.test(data0)){
+if(!pattern10.test(data0)){
 const err4 = {instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"},message:"must match pattern \""+"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$"+"\"",schema:"^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$",parentSchema:schema22.properties.namespace,data:data0};
 if(vErrors === null){
 vErrors = [err4];
@@ -544,7 +555,7 @@ errors++;
 if(data.serviceAccount !== undefined){
 let data1 = data.serviceAccount;
 if(typeof data1 === "string"){
-if(!pattern10.test(data1)){
+if(!pattern11.test(data1)){
 const err6 = {instancePath:instancePath+"/serviceAccount",schemaPath:"#/properties/serviceAccount/pattern",keyword:"pattern",params:{pattern: "^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"},message:"must match pattern \""+"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"+"\"",schema:"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",parentSchema:schema22.properties.serviceAccount,data:data1};
 if(vErrors === null){
 vErrors = [err6];
@@ -595,7 +606,7 @@ let ifClause0;
 if(_valid0){
 const _errs10 = errors;
 if(typeof data2 === "string"){
-if(!pattern11.test(data2)){
+if(!pattern12.test(data2)){
 const err9 = {instancePath:instancePath+"/identity",schemaPath:"#/properties/identity/then/pattern",keyword:"pattern",params:{pattern: "^(/.*|[a-zA-Z0-9][a-zA-Z0-9_-]{2,127})$"},message:"must match pattern \""+"^(/.*|[a-zA-Z0-9][a-zA-Z0-9_-]{2,127})$"+"\"",schema:"^(/.*|[a-zA-Z0-9][a-zA-Z0-9_-]{2,127})$",parentSchema:schema22.properties.identity.then,data:data2};
 if(vErrors === null){
 vErrors = [err9];
@@ -758,7 +769,7 @@ if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
 for(const key1 in data7){
 const _errs23 = errors;
 if(typeof key1 === "string"){
-if(!pattern15.test(key1)){
+if(!pattern16.test(key1)){
 const err20 = {instancePath:instancePath+"/annotations",schemaPath:"#/properties/annotations/propertyNames/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"},message:"must match pattern \""+"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"+"\"",schema:"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$",parentSchema:schema22.properties.annotations.propertyNames,data:key1,propertyName:key1};
 if(vErrors === null){
 vErrors = [err20];
@@ -837,7 +848,7 @@ errors++;
 if(data9.scope !== undefined){
 let data11 = data9.scope;
 if(typeof data11 === "string"){
-if(!pattern16.test(data11)){
+if(!pattern17.test(data11)){
 const err26 = {instancePath:instancePath+"/verify/scope",schemaPath:"#/properties/verify/properties/scope/pattern",keyword:"pattern",params:{pattern: "^\\S+$"},message:"must match pattern \""+"^\\S+$"+"\"",schema:"^\\S+$",parentSchema:schema22.properties.verify.properties.scope,data:data11};
 if(vErrors === null){
 vErrors = [err26];
@@ -886,7 +897,7 @@ validate19.errors = vErrors;
 return errors === 0;
 }
 
-const pattern3 = new RegExp("^[a-zA-Z0-9][a-zA-Z0-9-]{0,39}$", "u");
+const pattern4 = new RegExp("^[a-zA-Z0-9][a-zA-Z0-9-]{0,39}$", "u");
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="https://github.com/workload-identity-action/schema/mapping.schema.json" */;
@@ -970,7 +981,7 @@ errors++;
 for(const key1 in data2){
 const _errs7 = errors;
 if(typeof key1 === "string"){
-if(!pattern3.test(key1)){
+if(!pattern4.test(key1)){
 const err6 = {instancePath:instancePath+"/environments",schemaPath:"#/properties/environments/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9][a-zA-Z0-9-]{0,39}$"},message:"must match pattern \""+"^[a-zA-Z0-9][a-zA-Z0-9-]{0,39}$"+"\"",schema:"^[a-zA-Z0-9][a-zA-Z0-9-]{0,39}$",parentSchema:schema11.properties.environments.propertyNames,data:key1,propertyName:key1};
 if(vErrors === null){
 vErrors = [err6];
@@ -1020,7 +1031,7 @@ errors = vErrors.length;
 if(data.issuer !== undefined){
 let data5 = data.issuer;
 if(typeof data5 === "string"){
-if(!pattern7.test(data5)){
+if(!pattern8.test(data5)){
 const err9 = {instancePath:instancePath+"/issuer",schemaPath:"#/definitions/issuer/pattern",keyword:"pattern",params:{pattern: "^https://"},message:"must match pattern \""+"^https://"+"\"",schema:"^https://",parentSchema:schema20,data:data5};
 if(vErrors === null){
 vErrors = [err9];

@@ -2,7 +2,8 @@ import { mkdtempSync, mkdirSync, existsSync, statSync, writeFileSync, rmSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { KUBECONFIG_STATE_KEY, KubeConfigError, kubeconfigSecrets, kubeconfigTempDir, loadKubeConfig, removeKubeconfigTempFiles } from '../../src/kube/client.ts';
+import { KUBECONFIG_STATE_KEY, KubeConfigError, kubeconfigTempDir, loadKubeConfig, removeKubeconfigTempFiles } from '../../src/kube/client.ts';
+import { kubeconfigSecrets } from '../../src/kube/kubeconfig-secrets.ts';
 import { KUBECONFIG_STATE_KEY as STATE_KEY } from '../../src/kube/state-key.ts';
 
 const KUBECONFIG = `apiVersion: v1
