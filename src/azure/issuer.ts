@@ -16,6 +16,8 @@ export interface IssuerResolution {
   issuer?: string;
   source?: 'cluster' | 'mapping' | 'cluster+mapping';
   checks: PreflightCheck[];
+  /** The cluster the environment names, with its API server hosts from ARM (not when it names only an issuer). */
+  cluster?: { name: string; hosts: string[] };
 }
 
 export interface IssuerSpec {
@@ -40,6 +42,7 @@ export async function resolveIssuer(env: IssuerSpec, port: AzurePort, defaultSub
   }
 
   let fromCluster: string | undefined;
+  let cluster: IssuerResolution['cluster'];
   if (env.cluster) {
     const c = env.cluster;
     const subscriptionId = c.subscriptionId || defaultSubscription;
@@ -71,12 +74,13 @@ export async function resolveIssuer(env: IssuerSpec, port: AzurePort, defaultSub
       });
     }
     fromCluster = info.issuerUrl;
+    cluster = { name: c.name, hosts: info.apiServerHosts };
   }
 
   if (fromCluster !== undefined && env.issuer !== undefined) {
     if (fromCluster === env.issuer) {
       checks.push({ name: 'issuer', ok: true, severity: 'info', detail: `Issuer ${fromCluster} (the cluster's, as the mapping says)`, at: env.at });
-      return { issuer: fromCluster, source: 'cluster+mapping', checks };
+      return { issuer: fromCluster, source: 'cluster+mapping', checks, cluster };
     }
     if (withoutTrailingSlash(fromCluster) === withoutTrailingSlash(env.issuer)) {
       return fail(
@@ -91,7 +95,7 @@ export async function resolveIssuer(env: IssuerSpec, port: AzurePort, defaultSub
   }
   if (fromCluster !== undefined) {
     checks.push({ name: 'issuer', ok: true, severity: 'info', detail: `Issuer ${fromCluster} (read from the cluster)`, at: env.at });
-    return { issuer: fromCluster, source: 'cluster', checks };
+    return { issuer: fromCluster, source: 'cluster', checks, cluster };
   }
 
   const issuer = env.issuer!;

@@ -23,6 +23,11 @@ export interface FicPlanInput {
    * identity). Their resolution problems are theirs to report, not this plan's.
    */
   elsewhere?: ResolvedBinding[];
+  /**
+   * The issuer the cluster reports (undefined: could not be read), read while Azure is: the
+   * diff advises deleting a credential only when it is known not to be the cluster's.
+   */
+  clusterIssuer?: Promise<string | undefined>;
 }
 
 export interface FicPlan {
@@ -112,6 +117,7 @@ export async function planFederatedCredentials(input: FicPlanInput, port: AzureP
     observed,
     prune: input.prune,
     pruneOnly: [...pruneOnlyKeys],
+    clusterIssuer: await input.clusterIssuer,
   });
   return { changes: diff.changes, checks: [...checks, ...diff.checks], identities };
 }

@@ -21,6 +21,8 @@ export interface ClusterIssuerInfo {
   issuerUrl?: string;
   oidcEnabled: boolean;
   workloadIdentityEnabled: boolean;
+  /** The API server's host names ARM gives (fqdn, privateFQDN, azurePortalFQDN): which kubeconfig is this cluster's. */
+  apiServerHosts: string[];
 }
 
 /**
@@ -154,6 +156,7 @@ export function createArmPort(credential: TokenCredential, options: ArmPortOptio
         ...(issuerUrl ? { issuerUrl } : {}),
         oidcEnabled: found.oidcIssuerProfile?.enabled ?? Boolean(issuerUrl),
         workloadIdentityEnabled: found.securityProfile?.workloadIdentity?.enabled === true,
+        apiServerHosts: [found.fqdn, found.privateFqdn, found.azurePortalFqdn].filter((h): h is string => Boolean(h)),
       };
     },
   };

@@ -10,7 +10,7 @@ import {
   parseIdentityResourceId,
   RESOURCE_ID_SHAPE,
 } from './identity.ts';
-import { isInClusterIssuer } from './issuer.ts';
+import { isAksIssuerHost, isInClusterIssuer } from './issuer.ts';
 import { didYouMean } from './suggest.ts';
 import { TRUST_ALL } from './trust.ts';
 import type { Trust } from './trust.ts';
@@ -69,7 +69,10 @@ function issuerProblem(issuer: string): string | undefined {
   if (url.username || url.password) return 'must not contain a user name or password';
   if (isInClusterIssuer(issuer))
     return "is the cluster's internal default: the OIDC issuer is not enabled (az aks update --enable-oidc-issuer), and Azure cannot reach it";
-  if (/\.oic\.prod-aks\.azure\.com$/i.test(url.hostname) && !issuer.endsWith('/'))
+  // An empty path segment ('//') is in no issuer any cluster reports, and Entra compares byte
+  // for byte: a FIC with it never matches (AADSTS700211).
+  if (issuer.slice('https://'.length).includes('//')) return "has an empty path segment ('//'): no cluster reports such an issuer, so tokens would never match it";
+  if (isAksIssuerHost(url.hostname) && !issuer.endsWith('/'))
     return "lacks the trailing '/': AKS tokens carry the issuer with it and Azure compares issuers byte for byte";
   return undefined;
 }

@@ -19,3 +19,14 @@ export function isInClusterIssuer(issuer: string): boolean {
   }
   return /^kubernetes\.default\.svc(\.cluster\.local)?$/i.test(host);
 }
+
+/**
+ * The AKS issuer hosts whose form Microsoft documents, all with the trailing '/' in the
+ * issuer (learn.microsoft.com/azure/aks/use-oidc-issuer): the regional
+ * `<region>.oic.prod-aks.azure.com/<tenant>/<uuid>/` and the earlier
+ * `oidc.prod-aks.azure.com/<uuid>/`. Sovereign clouds' issuer hosts are not documented, so
+ * they are not checked (docs/DESIGN.md §4).
+ */
+export function isAksIssuerHost(hostname: string): boolean {
+  return /^[a-z0-9-]+\.oic\.prod-aks\.azure\.com$/i.test(hostname) || /^oidc\.prod-aks\.azure\.com$/i.test(hostname);
+}

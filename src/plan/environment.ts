@@ -6,6 +6,7 @@ import { resolveIssuer } from '../azure/issuer.ts';
 import { planFederatedCredentials } from '../azure/plan.ts';
 import { identityKey } from '../mapping/identity.ts';
 import type { KubePort } from '../kube/port.ts';
+import { otherClusterReason } from '../kube/cluster-host.ts';
 import { preflight } from '../kube/preflight/index.ts';
 import { observeServiceAccounts, planServiceAccounts } from '../kube/plan.ts';
 import { resolveBindings, selectEnvironment } from '../mapping/index.ts';
@@ -117,8 +118,32 @@ export async function planEnvironment(input: PlanInput, ports: Ports): Promise<P
   const plan: Plan = { environment: input.environment, issuer: resolved.issuer ?? '', federatedCredentials: [], serviceAccounts: [], preflight: [...resolved.checks] };
   if (!resolved.issuer) return plan; // nothing can be federated to an unknown issuer
 
+  // Before the first Kubernetes call: is the kubeconfig this environment's cluster at all?
+  const elsewhere = resolved.cluster && otherClusterReason(ports.kube.server, resolved.cluster, input.environment);
+  if (elsewhere) {
+    // apply would write this environment's ServiceAccounts into another cluster: blocked. A
+    // plan still shows what it can, with the warning on top.
+    const blocking = input.mode !== 'plan';
+    plan.preflight.push({
+      name: 'cluster',
+      ok: false,
+      severity: blocking ? 'error' : 'warning',
+      detail: elsewhere,
+      fix: `Check azure/aks-set-context (or the kubeconfig input) before this step: it must name cluster ${resolved.cluster!.name} for this environment.`,
+      at: source.at,
+    });
+    if (blocking) return plan;
+  }
+
   // The ServiceAccounts are read while Azure is planned: only their diff needs the client IDs.
   const observation = observeServiceAccounts(bindings, ports.kube, input.concurrency);
+  // The cluster's own issuer, read once: the issuer check compares it, and the FIC diff keeps
+  // from advising to delete a credential that carries it.
+  const discovery = ports.kube.getOpenIdConfiguration();
+  const clusterIssuer = discovery.then(
+    (d) => d.issuer,
+    () => undefined,
+  );
   const neighbours = await neighbourBindings(input, source, resolved.issuer, ports.azure);
   plan.preflight.push(...sharedServiceAccountConflicts(bindings, neighbours.same));
   const [fics, cluster] = await Promise.all([
@@ -130,10 +155,11 @@ export async function planEnvironment(input: PlanInput, ports: Ports): Promise<P
         prune: input.prune,
         concurrency: input.concurrency,
         ...(input.prune ? { elsewhere: otherEnvironments(input) } : {}),
+        clusterIssuer,
       },
       ports.azure,
     ),
-    preflight({ bindings, issuer: resolved.issuer, mode: input.mode, verify: input.verify, image: input.verifyImage, concurrency: input.concurrency }, ports.kube),
+    preflight({ bindings, issuer: resolved.issuer, mode: input.mode, verify: input.verify, image: input.verifyImage, concurrency: input.concurrency, discovery }, ports.kube),
   ]);
   plan.federatedCredentials = fics.changes;
   plan.preflight.push(...fics.checks, ...cluster);

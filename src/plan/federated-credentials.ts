@@ -38,6 +38,12 @@ export interface FicDiffInput {
   /** FICs observed per identity, by identityKey(resourceId). */
   observed: Map<string, FederatedCredential[]>;
   prune: boolean;
+  /**
+   * The issuer the cluster's API server reports (its discovery document), when it could be
+   * read. Advice to delete a credential is given only for one known NOT to be the cluster's:
+   * a credential with the cluster's issuer is the one that works, whatever the mapping says.
+   */
+  clusterIssuer?: string;
 }
 
 export interface FicDiff {
@@ -71,6 +77,19 @@ interface Entry {
  * that a third cluster wanting the same name does not land on the second one's.
  */
 const alternateName = (e: Entry, issuer: string): string => withHashSuffix(e.name, [issuer, e.subject]);
+
+/**
+ * Advice to delete a credential, only where it cannot delete the working one: when the
+ * cluster's issuer is known and is not the credential's. Otherwise how to find out first.
+ */
+function safeDeleteAdvice(credentialIssuer: string, clusterIssuer: string | undefined, advice: string): string {
+  if (clusterIssuer !== undefined && clusterIssuer !== credentialIssuer) return advice;
+  if (clusterIssuer === credentialIssuer) return 'Keep it: its issuer is the one the cluster reports. The issuer this plan uses is the one to correct (see the issuer check).';
+  return (
+    "The cluster's issuer could not be read, so nothing here says which credential works: compare with `kubectl get --raw /.well-known/openid-configuration` " +
+    '(or `az aks show --query oidcIssuerProfile.issuerUrl -o tsv`) and delete only a credential whose issuer is not the cluster\'s.'
+  );
+}
 
 function drift(current: FederatedCredential, desired: FederatedCredential): string {
   const parts: string[] = [];
@@ -161,10 +180,12 @@ function diffIdentity(
     }
   }
 
-  // 2. Our name, held by a FIC of THIS issuer that nobody claimed: the same credential with a
-  //    drifted subject → update it in place.
-  // 3. Otherwise create. When our name is held by a FIC another binding adopted in step 1, or
-  //    by a FIC of ANOTHER issuer, create under the deterministic second name instead. A FIC
+  // 2. Otherwise create. When our name is held by a FIC of THIS issuer for another subject,
+  //    it is not ours: our names encode namespace and ServiceAccount, so a credential under it
+  //    for another subject was made or repointed by hand, and some workload may use it. It is
+  //    left alone (prune too: its name is protected), a warning names it, and ours gets the
+  //    second name. The same when another binding adopted it in step 1.
+  // 3. When our name is held by a FIC of ANOTHER issuer, the second name too. A FIC
   //    of another issuer belongs to another cluster: names are scoped by environment (or
   //    cluster) name only, so two repositories with an environment 'production' sharing an
   //    identity want the same name, and repointing it would break the other cluster's
@@ -172,12 +193,6 @@ function diffIdentity(
   for (const e of entries) {
     if (e.claimed || !e.own) continue;
     const holder = observed.find((f) => sameName(f.name, e.name));
-    if (holder && !claimed.has(holder) && holder.issuer === issuer) {
-      claimed.add(holder);
-      const desired = desiredOf(e, holder.name);
-      updates.push({ ...base(e), action: 'update', name: holder.name, desired, current: holder, reason: `drift: ${drift(holder, desired)}` });
-      continue;
-    }
     if (!holder) {
       creates.push({ ...base(e), action: 'create', name: e.name, desired: desiredOf(e, e.name), reason: `no credential for ${e.subject} from this issuer` });
       createdFor.push(e);
@@ -200,6 +215,7 @@ function diffIdentity(
       continue;
     }
     const foreign = holder.issuer !== issuer;
+    const deleteCommand = `az identity federated-credential delete -g ${identity.resourceGroup} --identity-name ${identity.name} --name ${holder.name}`;
     // A holder that differs from our issuer only by the slash gets its own warning in step 4.
     if (foreign && withoutTrailingSlash(holder.issuer) !== withoutTrailingSlash(issuer)) {
       checks.push({
@@ -209,15 +225,30 @@ function diffIdentity(
         detail:
           `Federated credential '${holder.name}' on identity '${identity.name}' has the name this binding would use, but trusts another issuer ('${holder.issuer}', subject ${holder.subject}): ` +
           `most likely another cluster or repository with an environment of the same name. It is left alone; this cluster's credential is created as '${name}'.`,
-        fix:
-          'Nothing to do if that issuer is another cluster in use. If it is this cluster before it was recreated, delete the stale credential: ' +
-          `az identity federated-credential delete -g ${identity.resourceGroup} --identity-name ${identity.name} --name ${holder.name}`,
+        fix: safeDeleteAdvice(
+          holder.issuer,
+          input.clusterIssuer,
+          `Nothing to do if that issuer is another cluster in use. If it is this cluster before it was recreated, delete the stale credential: ${deleteCommand}`,
+        ),
+        at: e.at,
+      });
+    } else if (!foreign && !claimed.has(holder)) {
+      checks.push({
+        name: 'federated-credential-name',
+        ok: false,
+        severity: 'warning',
+        detail:
+          `Federated credential '${holder.name}' on identity '${identity.name}' has the name this binding would use and this cluster's issuer, but subject ${holder.subject}, not ${e.subject}: ` +
+          `it was made or changed by hand and may be in use, so it is left alone (prune leaves it too); this binding's credential is created as '${name}'.`,
+        fix: `If no workload uses ${holder.subject} with identity '${identity.name}' any more, delete it: ${deleteCommand}`,
         at: e.at,
       });
     }
     const reason = foreign
       ? `no credential for ${e.subject} from this issuer; the name '${e.name}' is held by a credential for another issuer ('${holder.issuer}'), which is left alone, so it is created as '${name}'`
-      : `no credential for ${e.subject} from this issuer; the name '${e.name}' is held by '${holder.subject}', which another binding uses, so it is created as '${name}'`;
+      : claimed.has(holder)
+        ? `no credential for ${e.subject} from this issuer; the name '${e.name}' is held by '${holder.subject}', which another binding uses, so it is created as '${name}'`
+        : `no credential for ${e.subject} from this issuer; the name '${e.name}' is held by a credential for ${holder.subject}, which is not this binding's and is left alone, so it is created as '${name}'`;
     creates.push({ ...base(e), action: 'create', name, desired: desiredOf(e, name), reason });
     createdFor.push(e);
   }
@@ -229,12 +260,17 @@ function diffIdentity(
     if (claimed.has(f)) continue;
     if (f.issuer !== issuer) {
       if (withoutTrailingSlash(f.issuer) === withoutTrailingSlash(issuer)) {
+        const theClusters = input.clusterIssuer === f.issuer;
         checks.push({
           name: 'federated-credential-issuer-slash',
           ok: false,
           severity: 'warning',
-          detail: `Federated credential '${f.name}' on identity '${identity.name}' has issuer '${f.issuer}', which differs from this cluster's '${issuer}' only by the trailing slash: tokens never match it (AADSTS700211).`,
-          fix: `Delete it: az identity federated-credential delete -g ${identity.resourceGroup} --identity-name ${identity.name} --name ${f.name}`,
+          detail: theClusters
+            ? `Federated credential '${f.name}' on identity '${identity.name}' has issuer '${f.issuer}', the one the cluster's API server reports; the issuer this plan uses ('${issuer}') differs from it only in the trailing slashes, so it is the plan's issuer that is wrong (see the issuer check). This credential is the one that works: keep it.`
+            : `Federated credential '${f.name}' on identity '${identity.name}' has issuer '${f.issuer}', which differs from '${issuer}' only in the trailing slashes: tokens of an issuer match only a credential with it byte for byte (AADSTS700211).`,
+          fix: theClusters
+            ? `Keep '${f.name}'. Set the environment's issuer in the mapping to '${f.issuer}' byte for byte, or give \`cluster:\` and let the action read it from ARM.`
+            : safeDeleteAdvice(f.issuer, input.clusterIssuer, `Delete it: az identity federated-credential delete -g ${identity.resourceGroup} --identity-name ${identity.name} --name ${f.name}`),
         });
       }
       continue;

@@ -41,12 +41,17 @@ describe('federated credential diff', () => {
     expect(changes[0]!.reason).toContain('adopted');
   });
 
-  it('updates a credential whose subject drifted under our name', () => {
-    const b = binding({ ns: 'payments', sa: 'api', identity: 'id-payments' });
-    const { changes } = diff({ bindings: [b], observed: observedMap([[idA, [fic('staging-payments-api', sa('payments', 'old-api'))]]]) });
-    expect(summary(changes)).toEqual(['update id-payments/staging-payments-api']);
-    expect(changes[0]!.reason).toContain("subject 'system:serviceaccount:payments:old-api' → 'system:serviceaccount:payments:api'");
-  });
+  for (const prune of [false, true]) {
+    it(`a credential of this issuer holding our name with another subject is not ours: left alone, a warning, ours under the second name (prune: ${prune})`, () => {
+      const b = binding({ ns: 'payments', sa: 'api', identity: 'id-payments' });
+      const { changes, checks } = diff({ bindings: [b], observed: observedMap([[idA, [fic('staging-payments-api', sa('payments', 'old-api'))]]]), prune });
+      expect(changes.map((c) => c.action)).toEqual(['create']);
+      expect(changes[0]!.name).toMatch(/^staging-payments-api_[0-9a-f]{10}$/);
+      expect(checks).toMatchObject([{ name: 'federated-credential-name', severity: 'warning', at: b.at }]);
+      expect(checks[0]!.detail).toContain('subject system:serviceaccount:payments:old-api, not system:serviceaccount:payments:api');
+      expect(checks[0]!.detail).toContain('left alone (prune leaves it too)');
+    });
+  }
 
   describe('our name held by a credential of another issuer (another cluster)', () => {
     // Two repositories, each with an environment 'production', bind payments/api to the same
@@ -106,6 +111,34 @@ describe('federated credential diff', () => {
     const { changes, checks } = diff({ bindings: [b], observed: observedMap([[idA, [fic('by-hand', sa('payments', 'api'), slashless)]]]), prune: true });
     expect(summary(changes)).toEqual(['create id-payments/staging-payments-api']);
     expect(checks.map((c) => c.name)).toEqual(['federated-credential-issuer-slash']);
+  });
+
+  describe('a credential whose issuer differs from ours only in trailing slashes', () => {
+    const b = binding({ ns: 'payments', sa: 'api', identity: 'id-payments' });
+    const doubled = `${ISSUER}/`;
+    // The plan's issuer has '//' (a mapping typo); the credential has the cluster's single '/'.
+    const planDoubled = (clusterIssuer: string | undefined) =>
+      diffFederatedCredentials({ environment: 'staging', issuer: doubled, identities: identityMap(idA), prune: false, bindings: [b], observed: observedMap([[idA, [fic('staging-payments-api', sa('payments', 'api'), ISSUER)]]]), clusterIssuer });
+
+    it("never advises deleting the one with the cluster's issuer: it is the working one", () => {
+      const { checks } = planDoubled(ISSUER);
+      const slash = checks.find((c) => c.name === 'federated-credential-issuer-slash')!;
+      expect(slash.fix).not.toContain('delete');
+      expect(slash.fix).toContain(`Keep 'staging-payments-api'`);
+      expect(slash.detail).toContain("it is the plan's issuer that is wrong");
+      for (const c of checks) expect(c.fix ?? '').not.toMatch(/federated-credential delete/);
+    });
+
+    it("without the cluster's issuer, says how to find out before deleting anything", () => {
+      const { checks } = planDoubled(undefined);
+      for (const c of checks) expect(c.fix ?? '').not.toMatch(/federated-credential delete/);
+      expect(checks.find((c) => c.name === 'federated-credential-issuer-slash')!.fix).toContain('/.well-known/openid-configuration');
+    });
+
+    it("advises deleting it only when the cluster's issuer is known to be ours, not its", () => {
+      const { checks } = diffFederatedCredentials({ environment: 'staging', issuer: ISSUER, identities: identityMap(idA), prune: false, bindings: [b], observed: observedMap([[idA, [fic('by-hand', sa('payments', 'api'), doubled)]]]), clusterIssuer: ISSUER });
+      expect(checks.find((c) => c.name === 'federated-credential-issuer-slash')!.fix).toContain('az identity federated-credential delete');
+    });
   });
 
   it('compares the subject case-sensitively', () => {

@@ -13,7 +13,7 @@ const cluster = { resourceGroup: 'rg-aks-stg', name: 'aks-stg' };
 
 function portWith(info: { issuerUrl?: string; oidcEnabled?: boolean; workloadIdentityEnabled?: boolean }) {
   const port = new FakePort();
-  port.clusters.set('aks-stg', { oidcEnabled: true, workloadIdentityEnabled: true, ...info });
+  port.clusters.set('aks-stg', { oidcEnabled: true, workloadIdentityEnabled: true, apiServerHosts: [], ...info });
   return port;
 }
 

@@ -176,7 +176,7 @@ describe('federated credentials on the sandbox', () => {
     expect(fics('id-payments')).toEqual(['payments-api-by-hand system:serviceaccount:payments:api']);
   });
 
-  it('updates a credential whose subject drifted', async () => {
+  it('a credential of this issuer holding our name for another subject is not ours: apply leaves it and creates ours under the second name', async () => {
     sb = await startAzureSandbox(
       scenario({
         identities: [{ name: 'id-payments', federatedCredentials: [{ name: 'staging_payments_api', issuer: '{{issuer:aks-stg}}', subject: 'system:serviceaccount:payments:api-old' }] }],
@@ -184,13 +184,15 @@ describe('federated credentials on the sandbox', () => {
     );
     const { port } = connect(sb);
     const { plan } = await planFor(port, mappingText(THREE_BINDINGS.split('\n').slice(0, 3).join('\n')));
-    expect(actions(plan.changes)).toEqual(['update id-payments/staging_payments_api']);
-    expect(plan.changes[0]!.reason).toContain("'system:serviceaccount:payments:api-old' → 'system:serviceaccount:payments:api'");
+    expect(plan.changes.map((c) => c.action)).toEqual(['create']);
+    const second = plan.changes[0]!.name;
+    expect(second).toMatch(/^staging_payments_api_[0-9a-f]{10}$/);
+    expect(plan.checks.find((c) => c.name === 'federated-credential-name')).toMatchObject({ severity: 'warning' });
     const applied = await applyFederatedCredentials(plan.changes, port, { concurrency: 8 });
     expect(applied[0]).toMatchObject({ ok: true, attempts: 1 });
     await settle(sb);
-    expect(ficPuts('staging_payments_api').map((c) => c.status)).toEqual([200]); // 200: updated in place, not created
-    expect(fics('id-payments')).toEqual(['staging_payments_api system:serviceaccount:payments:api']);
+    expect(ficPuts('staging_payments_api')).toEqual([]); // never repointed
+    expect(fics('id-payments').sort()).toEqual(['staging_payments_api system:serviceaccount:payments:api-old', `${second} system:serviceaccount:payments:api`]);
   });
 
   it('prunes only when asked, and only credentials federated to this cluster’s issuer', async () => {

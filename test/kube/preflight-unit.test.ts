@@ -6,8 +6,16 @@ const ISSUER = 'https://westeurope.oic.prod-aks.azure.com/72f988bf-0000-0000-000
 
 describe('issuer difference in words', () => {
   it('names a missing trailing slash', () => {
-    expect(describeIssuerDifference(ISSUER, ISSUER.slice(0, -1))).toMatch(/trailing slash.*cluster's issuer ends with '\/'/);
-    expect(describeIssuerDifference(ISSUER.slice(0, -1), ISSUER)).toMatch(/trailing slash.*mapping's issuer ends with '\/'/);
+    expect(describeIssuerDifference(ISSUER, ISSUER.slice(0, -1))).toBe("only the trailing slashes differ: the cluster's issuer ends with one trailing '/', the mapping's with no trailing slash");
+    expect(describeIssuerDifference(ISSUER.slice(0, -1), ISSUER)).toBe("only the trailing slashes differ: the cluster's issuer ends with no trailing slash, the mapping's with one trailing '/'");
+  });
+  it("names a doubled slash as such, never as a missing one", () => {
+    expect(describeIssuerDifference(ISSUER, `${ISSUER}/`)).toBe("only the trailing slashes differ: the cluster's issuer ends with one trailing '/', the mapping's with 2 trailing '/'");
+  });
+  it('never explains another issuer path as a rotation: AKS rotates keys, not the issuer', () => {
+    const text = describeIssuerDifference(ISSUER, ISSUER.replace('8f1e6c2a', '00000000'));
+    expect(text).toContain('another cluster');
+    expect(text).not.toMatch(/rotat/);
   });
   it('names case, host and path differences', () => {
     expect(describeIssuerDifference(ISSUER, ISSUER.replace('westeurope', 'WestEurope'))).toContain('letter case');

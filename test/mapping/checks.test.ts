@@ -72,6 +72,27 @@ describe('semantic checks of a mapping', () => {
     ]);
   });
 
+  it("an issuer with an empty path segment ('//') is refused, at its end or inside", async () => {
+    for (const issuer of ['https://westeurope.oic.prod-aks.azure.com/tenant/uuid//', 'https://issuer.example.com//uuid/']) {
+      const lines = [...HEADER];
+      lines[7] = `    issuer: ${issuer}`;
+      const { problems } = await load([...lines, ...binding('payments', 'api', 'id-payments')]);
+      expect(problems.map((p) => p.message)).toEqual([
+        `issuer '${issuer}' of environment 'production' has an empty path segment ('//'): no cluster reports such an issuer, so tokens would never match it`,
+      ]);
+    }
+  });
+
+  it("the legacy AKS issuer host (oidc.prod-aks.azure.com) needs its trailing '/' too; other hosts are not judged", async () => {
+    const lines = [...HEADER];
+    lines[7] = '    issuer: https://oidc.prod-aks.azure.com/uuid';
+    expect((await load([...lines, ...binding('payments', 'api', 'id-payments')])).problems.map((p) => p.message)).toEqual([
+      "issuer 'https://oidc.prod-aks.azure.com/uuid' of environment 'production' lacks the trailing '/': AKS tokens carry the issuer with it and Azure compares issuers byte for byte",
+    ]);
+    lines[7] = '    issuer: https://issuer.example.com/uuid';
+    expect((await load([...lines, ...binding('payments', 'api', 'id-payments')])).problems).toEqual([]);
+  });
+
   it('an issuer is kept byte for byte', async () => {
     const lines = [...HEADER];
     lines[7] = '    issuer: https://Issuer.Example.com:443/a/../b/';

@@ -4,7 +4,7 @@
 import type pLimit from 'p-limit';
 import type { ResolvedBinding, SourcePosition } from '../../mapping/types.ts';
 import type { PreflightCheck, Severity } from '../../plan/types.ts';
-import type { AccessQuery, KubePort } from '../port.ts';
+import type { AccessQuery, KubePort, OpenIdConfiguration } from '../port.ts';
 
 export type PreflightMode = 'plan' | 'apply' | 'verify';
 
@@ -22,6 +22,8 @@ export interface PreflightInput {
    * policies allow only some registries refuse any other. Default the verify-image default.
    */
   image?: string;
+  /** The cluster's discovery document when the caller has asked for it already (plan reads it once). */
+  discovery?: Promise<OpenIdConfiguration>;
 }
 
 /** Handed to every check: what they read, computed once. */

@@ -9,9 +9,9 @@ import { check, type PreflightContext } from './check.ts';
 export function describeIssuerDifference(cluster: string, mapping: string): string {
   if (cluster === mapping) return 'they are identical';
   if (withoutTrailingSlash(cluster) === withoutTrailingSlash(mapping)) {
-    return cluster.endsWith('/')
-      ? `only the trailing slash differs: the cluster's issuer ends with '/', the mapping's does not`
-      : `only the trailing slash differs: the mapping's issuer ends with '/', the cluster's does not`;
+    const slashes = (s: string) => s.length - withoutTrailingSlash(s).length;
+    const ending = (n: number) => (n === 0 ? 'no trailing slash' : n === 1 ? "one trailing '/'" : `${n} trailing '/'`);
+    return `only the trailing slashes differ: the cluster's issuer ends with ${ending(slashes(cluster))}, the mapping's with ${ending(slashes(mapping))}`;
   }
   if (cluster.trim() === mapping.trim()) return 'they differ only in surrounding whitespace';
   if (cluster.toLowerCase() === mapping.toLowerCase()) return 'they differ only in letter case (issuers are compared case-sensitively)';
@@ -27,7 +27,8 @@ export function describeIssuerDifference(cluster: string, mapping: string): stri
     if (a.protocol !== b.protocol) return `the scheme differs (cluster ${a.protocol}, mapping ${b.protocol})`;
     if (a.host !== b.host) return `the host differs (cluster ${a.host}, mapping ${b.host}): the mapping's issuer belongs to another cluster or region`;
     if (a.pathname !== b.pathname) {
-      return `the path differs (cluster ${a.pathname}, mapping ${b.pathname}): the mapping's issuer belongs to another cluster, or the cluster's issuer was rotated`;
+      // AKS rotates signing keys, never the issuer URL: another path is another (or a recreated) cluster.
+      return `the path differs (cluster ${a.pathname}, mapping ${b.pathname}): the mapping's issuer belongs to another cluster, or to this cluster before it was recreated`;
     }
   }
   let i = 0;
@@ -44,7 +45,7 @@ export async function checkIssuer(ctx: PreflightContext): Promise<PreflightCheck
   }
   let clusterIssuer: string;
   try {
-    clusterIssuer = (await ctx.port.getOpenIdConfiguration()).issuer;
+    clusterIssuer = (await (ctx.input.discovery ?? ctx.port.getOpenIdConfiguration())).issuer;
   } catch (err) {
     const forbidden = isKubeApiError(err) && err.status === 403;
     return [
