@@ -12,6 +12,7 @@ import { createDeadline, createNetwork, requestTimeoutFrom, type Network } from 
 import { readGithubRun, runUrl } from './github/context.ts';
 import { annotations } from './report/annotations.ts';
 import { renderMarkdown } from './report/markdown.ts';
+import { capResult, capSummary, problemsLeftOutLine } from './report/limits.ts';
 import { renderText } from './report/text.ts';
 import { toResultJson, countChanges, allVerified } from './report/outputs.ts';
 import { parseSettings, type Settings } from './settings.ts';
@@ -70,18 +71,20 @@ export async function run(): Promise<void> {
 
     for (const a of annotations(report)) sink.error(a.message, { title: a.title, file: a.at.file, line: a.at.line, column: a.at.column });
     if (report.problems.length) {
-      sink.info(`${report.problems.length} problem(s) in ${report.mappingFile}:`);
+      const leftOut = report.problemsLeftOut ?? 0;
+      sink.info(`${report.problems.length + leftOut} problem(s) in ${report.mappingFile}:`);
       for (const p of report.problems) sink.info(`  ${p.file}:${p.line}:${p.column}  ${p.message}`);
+      if (leftOut) sink.info(`  ${problemsLeftOutLine(leftOut)}`);
     }
     for (const line of renderText(report)) sink.info(line);
     const github = readGithubRun(process.env);
     const markdown = renderMarkdown(report, { runUrl: runUrl(github) });
-    if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(markdown, true).write();
+    if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(capSummary(markdown), true).write();
     // validate runs on fork PRs without a write token: only the modes that connect comment.
     const commenting = settings.comment && ['plan', 'apply', 'verify'].includes(settings.mode);
     const commentUrl = commenting ? await (await loadConnected()).publishComment({ run: github, token: settings.githubToken, environment: report.environment, markdown, sink, net }) : '';
 
-    core.setOutput('result', JSON.stringify(toResultJson(report)));
+    core.setOutput('result', capResult(toResultJson(report)));
     core.setOutput('changes', String(countChanges(report)));
     core.setOutput('verified', String(allVerified(report)));
     core.setOutput('comment-url', commentUrl);

@@ -9,6 +9,7 @@ import { describeFailure } from './failure.ts';
 import { blockingChecks, planEnvironment, type Ports } from './plan/environment.ts';
 import { isChange } from './plan/types.ts';
 import type { RunReport } from './report/model.ts';
+import { capProblems } from './report/limits.ts';
 import type { Settings } from './settings.ts';
 import type { LogSink } from './output/sink.ts';
 import { createNetwork, type Network } from './net/index.ts';
@@ -35,13 +36,20 @@ function environmentsToShow(mapping: Mapping, selected: string): string[] {
   return mapping.environments.length ? mapping.environments.map((e) => e.name) : [''];
 }
 
+/** The problems to report: the first ones listed, the rest counted (GitHub's limits). */
+function setProblems(report: RunReport, problems: MappingProblem[]): void {
+  const capped = capProblems(problems);
+  report.problems = capped.problems;
+  report.problemsLeftOut = capped.leftOut;
+}
+
 /** Loads and validates the mapping; selects the environment when one is asked for. */
 async function loadStage(run: RunEnvironment, report: RunReport): Promise<Mapping | undefined> {
   const file = resolve(run.workspace, run.settings.mappingFile);
   const loaded = await loadMapping(file, report.mappingFile, { workspace: run.workspace });
-  report.problems = loaded.problems;
+  setProblems(report, loaded.problems);
   if (!loaded.mapping || loaded.problems.length) {
-    report.failures.push(`${report.problems.length} problem(s) in the mapping file ${report.mappingFile}`);
+    report.failures.push(`${loaded.problems.length} problem(s) in the mapping file ${report.mappingFile}`);
     return undefined;
   }
   const mapping = loaded.mapping;
@@ -119,9 +127,10 @@ export async function runPipeline(run: RunEnvironment, report: RunReport = newRe
 
 async function planAndApply(run: RunEnvironment, net: Network, mapping: Mapping, report: RunReport, mode: 'plan' | 'apply'): Promise<void> {
   const { settings } = run;
-  report.problems = subscriptionProblems(report.bindings.get(report.environment) ?? []);
-  if (report.problems.length) {
-    report.failures.push(`${report.problems.length} identity reference(s) without a subscription in ${report.mappingFile}`);
+  const missing = subscriptionProblems(report.bindings.get(report.environment) ?? []);
+  setProblems(report, missing);
+  if (missing.length) {
+    report.failures.push(`${missing.length} identity reference(s) without a subscription in ${report.mappingFile}`);
     return;
   }
   net.deadline.check('logging in to Azure and the cluster');

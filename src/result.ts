@@ -29,6 +29,8 @@ export interface ResultJson {
   verifications: VerificationResult[];
   preflight: PreflightCheck[];
   problems: string[];
+  /** Present only when the whole result would pass GitHub's 1 MB output limit: what was counted instead of listed. */
+  truncated?: { reason: string; plan: number; applied: number; verifications: number; preflight: number; failuresListed?: number };
 }
 
 export function describeTarget(change: FicChange | ServiceAccountChange): string {

@@ -10,6 +10,7 @@ import { isChange } from '../plan/types.ts';
 import { describeTarget, type VerificationResult } from '../result.ts';
 import type { RunReport } from './model.ts';
 import { pendingChanges, verdict } from './verdict.ts';
+import { problemsLeftOutLine } from './limits.ts';
 
 /** Where the report is read: the run's page for the footer link ('' outside Actions). */
 export interface RenderContext {
@@ -81,8 +82,10 @@ function failureSection(report: RunReport): string[] {
   const out: string[] = [];
   for (const f of report.failures) out.push(`> **Failed:** ${mdLines(f)}`, '');
   if (report.problems.length) {
-    out.push(`**${report.problems.length} problem(s) in ${mdCode(report.mappingFile)}**`, '');
+    const leftOut = report.problemsLeftOut ?? 0;
+    out.push(`**${report.problems.length + leftOut} problem(s) in ${mdCode(report.mappingFile)}**`, '');
     for (const p of report.problems) out.push(`- line ${p.line}, column ${p.column}: ${mdLines(p.message)}`);
+    if (leftOut) out.push(`- ${problemsLeftOutLine(leftOut)}`);
     out.push('');
   }
   // Bindings not applied yet first: they are the whole story of a verify before apply.

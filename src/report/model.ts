@@ -12,6 +12,8 @@ export interface RunReport {
   /** Bindings per environment ('' = the mapping declares none). */
   bindings: Map<string, ResolvedBinding[]>;
   problems: MappingProblem[];
+  /** Problems past the cap (src/report/limits.ts), counted but not listed. */
+  problemsLeftOut?: number;
   plan?: Plan;
   applied?: AppliedChange[];
   verifications?: VerificationResult[];

@@ -2,6 +2,7 @@
 import { isChange } from '../plan/types.ts';
 import { appliedEntries, planEntries, type ResultJson } from '../result.ts';
 import type { RunReport } from './model.ts';
+import { problemsLeftOutLine } from './limits.ts';
 
 export function countChanges(report: RunReport): number {
   if (report.applied) return report.applied.filter((a) => a.ok).length;
@@ -25,6 +26,10 @@ export function toResultJson(report: RunReport): ResultJson {
     applied: appliedEntries(report.applied ?? []),
     verifications: report.verifications ?? [],
     preflight: plan?.preflight ?? [],
-    problems: [...report.problems.map((p) => `${p.file}:${p.line}:${p.column}: ${p.message}`), ...report.failures],
+    problems: [
+      ...report.problems.map((p) => `${p.file}:${p.line}:${p.column}: ${p.message}`),
+      ...(report.problemsLeftOut ? [problemsLeftOutLine(report.problemsLeftOut)] : []),
+      ...report.failures,
+    ],
   };
 }

@@ -69,3 +69,19 @@ describe('mode: validate (dist/index.js)', () => {
     expect(run.stdout).toMatch(/not implemented yet/);
   });
 });
+
+describe("GitHub's limits in validate (dist/index.js)", () => {
+  it('a mapping of thousands of bad bindings prints a bounded problem list, saying how many more there are', async () => {
+    const lines = ['version: 1', 'defaults: { resourceGroup: rg-identities }', 'bindings:'];
+    for (let i = 0; i < 5000; i++) lines.push(`  - { namespace: Bad_Namespace_${i}, serviceAccount: Bad_Account_${i}, identity: id-${i} }`);
+    const run = await runAction({ inputs: { mode: 'validate' }, workspace: workspaceWith(lines.join('\n')) });
+    expect(run.code).toBe(1);
+    expect(run.annotations.length).toBeLessThanOrEqual(51);
+    expect(run.stdout.length).toBeLessThan(100_000);
+    expect(run.stdout).toMatch(/^ {2}… and 99\d\d more problem\(s\) not listed: fix the ones above and run again/m);
+    expect(run.summary).toContain('10000 problem(s) in');
+    const result = JSON.parse(run.outputs.result!);
+    expect(result.problems).toContainEqual(expect.stringMatching(/^… and 9950 more problem\(s\) not listed/));
+    expect(result.problems.at(-1)).toBe('10000 problem(s) in the mapping file .github/workload-identity.yaml');
+  });
+});
