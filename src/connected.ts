@@ -6,6 +6,7 @@
 // (deadline, timeouts) come from the core.
 import { createAzureCredential, warnOnBackgroundTokenRefresh } from './azure/credential.ts';
 import { oneIdTokenPerAudience, requestIdToken } from './azure/github-id-token.ts';
+import { runnerFetch } from './github/client.ts';
 import { createArmPort } from './azure/port.ts';
 import type { CleanupRegistry } from './cleanup.ts';
 import { createKubePort, KUBECONFIG_STATE_KEY, loadKubeConfig } from './kube/client.ts';
@@ -30,7 +31,7 @@ export interface Handover {
 export function connect(settings: Settings, handover: Handover): Ports {
   const { sink, cleanups, net } = handover;
   const endpoint = { url: process.env.ACTIONS_ID_TOKEN_REQUEST_URL, token: process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN };
-  const idTokens = oneIdTokenPerAudience((audience) => requestIdToken(endpoint, audience, net, (secret) => sink.secret(secret)));
+  const idTokens = oneIdTokenPerAudience((audience) => requestIdToken(endpoint, audience, net, (secret) => sink.secret(secret), runnerFetch()));
   const credential = createAzureCredential(settings.azure, idTokens, net);
   warnOnBackgroundTokenRefresh((m) => sink.warning(m));
   // The kubeconfig input's credentials are masked already (main.ts, kubeconfigSecrets).

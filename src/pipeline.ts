@@ -165,6 +165,6 @@ async function planAndApply(run: RunEnvironment, net: Network, mapping: Mapping,
 
   report.applied = await applyPlan(plan, ports, { concurrency: settings.concurrency, log: (m) => run.sink.info(m), net });
   const failed = report.applied.filter((a) => !a.ok);
-  if (failed.length) report.failures.push(`${failed.length} of ${report.applied.length} write(s) failed; the others were applied`);
+  if (failed.length) report.failures.push(`${failed.length} of ${report.applied.length} write(s) failed; ${failed.length === report.applied.length ? 'none was applied' : 'the others were applied'}`);
   if (settings.verify) report.notes.push('Not verified: verification pods are not part of this version yet, so nothing proved that a pod can exchange its token. (verify: false states that you know.)');
 }

@@ -11,14 +11,18 @@ export interface IdTokenEndpoint {
   token?: string;
 }
 
-/** One token request for `audience`; rejects with the variable's name when the job has no OIDC permission. */
-export async function requestIdToken(endpoint: IdTokenEndpoint, audience: string, net: Network, mask: (secret: string) => void): Promise<string> {
+/**
+ * One token request for `audience`; rejects with the variable's name when the job has no
+ * OIDC permission. `fetch`: the runner's proxy-aware one (core.getIDToken followed
+ * HTTPS_PROXY too); default the global fetch.
+ */
+export async function requestIdToken(endpoint: IdTokenEndpoint, audience: string, net: Network, mask: (secret: string) => void, fetch?: typeof globalThis.fetch): Promise<string> {
   // The same words core.getIDToken uses, so the login error keeps its permission advice.
   if (!endpoint.url) throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_URL env variable');
   if (!endpoint.token) throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_TOKEN env variable');
   mask(endpoint.token);
   const url = `${endpoint.url}&audience=${encodeURIComponent(audience)}`;
-  const res = await fetchWithPolicy(net, url, { headers: { authorization: `Bearer ${endpoint.token}`, accept: 'application/json', 'user-agent': 'actions/oidc-client' } }, { operation: 'GitHub OIDC token request' });
+  const res = await fetchWithPolicy(net, url, { headers: { authorization: `Bearer ${endpoint.token}`, accept: 'application/json', 'user-agent': 'actions/oidc-client' } }, { operation: 'GitHub OIDC token request', ...(fetch ? { fetch } : {}) });
   let value: unknown;
   try {
     value = ((await res.json()) as { value?: unknown }).value;

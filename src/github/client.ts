@@ -7,7 +7,9 @@ import { policyFetch, type Network } from '../net/index.ts';
 
 export type GithubClient = ReturnType<typeof getOctokit>;
 
+/** @actions/github's fetch: it follows the runner's proxy settings (HTTPS_PROXY, NO_PROXY); undefined → the global one. */
+export const runnerFetch = (): typeof fetch | undefined => defaults.request?.fetch as typeof fetch | undefined;
+
 export function createGithubClient(token: string, apiUrl: string, net: Network): GithubClient {
-  const proxied = defaults.request?.fetch as typeof fetch | undefined;
-  return getOctokit(token, { baseUrl: apiUrl, request: { fetch: policyFetch(net, 'GitHub API', proxied) } });
+  return getOctokit(token, { baseUrl: apiUrl, request: { fetch: policyFetch(net, 'GitHub API', runnerFetch()) } });
 }

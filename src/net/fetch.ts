@@ -70,7 +70,10 @@ export async function fetchWithPolicy(net: Network, url: string | URL, init: Req
         init.signal,
       ),
     (err) => {
-      const error = err instanceof FetchError ? err : new FetchError(`${options.operation}: ${(err as Error)?.message ?? String(err)}`, { code: networkCode(err) ?? 'NetworkError' }, { cause: err });
+      const text = (err as Error)?.message ?? String(err);
+      // Timeout and deadline errors already name the operation.
+      const message = text.startsWith(`${options.operation}: `) ? text : `${options.operation}: ${text}`;
+      const error = err instanceof FetchError ? err : new FetchError(message, { code: networkCode(err) ?? 'NetworkError' }, { cause: err });
       const failure: Failure = { code: error.code, ...(error.status !== undefined ? { status: error.status } : {}), ...optional(error.retryAfterMs) };
       // A request that may have been processed is only repeated when repeating it is harmless.
       if (!IDEMPOTENT.has(method) && failure.status !== 429) return { error, failure: { ...failure, final: true } };
