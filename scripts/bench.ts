@@ -10,6 +10,11 @@
 //                 federated-credential create` loop would do them
 // and prints a table plus one `BENCH {json}` line per scenario. Targets (issue 4):
 // wall ≤ 1.3 × critical path, serial ≥ 10 × wall, and 0 writes on an immediate re-run.
+// vs-az-cli: the seeds' way with the real az CLI — one `az identity federated-credential
+// create` per binding, in sequence, identity by identity — through the sandbox's proxy with
+// the same ARM latency, against the action's plan + apply of all the bindings. az costs
+// seconds per call, so it writes a subset (AZ_IDENTITIES identities) and its time is scaled
+// linearly to every binding (the BENCH line says so). Skipped, with the reason, without az.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import tls from 'node:tls';
@@ -21,6 +26,7 @@ import { createArmPort, type AzurePort } from '../src/azure/port.ts';
 import { parseMapping, resolveBindings, selectEnvironment } from '../src/mapping/index.ts';
 import type { ResolvedBinding } from '../src/mapping/types.ts';
 import type { FicChange } from '../src/plan/types.ts';
+import { azCli, findAz } from '../test/sandbox/az.ts';
 import { startSandboxCore, type SandboxCore } from '../test/sandbox/sandbox.ts';
 import type { CallRecord } from '../test/sandbox/http.ts';
 import { measureStartup } from './bench-startup.ts';
@@ -29,6 +35,8 @@ const IDENTITIES = 20;
 const PER_IDENTITY = 10;
 const BINDINGS = IDENTITIES * PER_IDENTITY;
 const LATENCY = { readMs: 50, writeMs: 200 };
+/** Identities az writes in vs-az-cli (PER_IDENTITY bindings each), scaled to BINDINGS. */
+const AZ_IDENTITIES = 2;
 
 type Sandbox = SandboxCore<undefined>;
 
@@ -160,10 +168,47 @@ function startup(): boolean {
   return ok;
 }
 
+interface VsAzCli {
+  azBindings: number;
+  azMs: number;
+  failed: number;
+  /** Requests az made during the loop, by kind (ARM and Entra). */
+  calls: Record<string, number>;
+}
+
+/** The seeds' loop with the real az: one create per binding, in sequence, identity by identity. */
+async function azLoop(sb: Sandbox, stage: Stage, az: string): Promise<VsAzCli> {
+  clearFics(sb);
+  const changes = (await plan(sb, stage, IDENTITIES)).filter((c) => c.desired);
+  clearFics(sb);
+  const ids = [...new Set(changes.map((c) => c.identity.name))].sort().slice(0, AZ_IDENTITIES);
+  const subset = changes.filter((c) => ids.includes(c.identity.name)).sort((a, b) => a.identity.name.localeCompare(b.identity.name));
+  const cli = azCli(az, sb.env);
+  try {
+    // Outside the measurement, as a workflow logs in once: azure/login.
+    const login = await cli.login(sb.loginApp.clientId, sb.tenantId, await sb.githubIdToken('api://AzureADTokenExchange'));
+    if (login.code !== 0) throw new Error(`az login failed: ${login.stderr}`);
+    let failed = 0;
+    sb.log.reset();
+    const t0 = performance.now();
+    for (const c of subset) {
+      const f = c.desired!;
+      const r = await cli.run(['identity', 'federated-credential', 'create', '--name', f.name, '--identity-name', c.identity.name, '-g', c.identity.resourceGroup, '--subscription', c.identity.subscriptionId, '--issuer', f.issuer, '--subject', f.subject, '--audiences', ...f.audiences, '-o', 'none']);
+      if (r.code !== 0) failed++;
+    }
+    const azMs = performance.now() - t0;
+    await settle();
+    return { azBindings: subset.length, azMs, failed, calls: countKinds(sb.log.calls) };
+  } finally {
+    cli.dispose();
+  }
+}
+
 async function main(): Promise<void> {
   const startupOk = startup();
   const sb = await startSandboxCore<undefined>({
     arm: { writeHoldMs: 0 },
+    proxy: true, // for the az CLI peer (vs-az-cli); the action's port talks to ARM directly
     scenario: {
       name: 'bench',
       resourceGroups: ['rg-identities'],
@@ -196,6 +241,8 @@ async function main(): Promise<void> {
     const parallel = await measure(sb, stage, 'fic-apply', IDENTITIES);
     const defaults = await measure(sb, stage, 'fic-apply-concurrency-8', 8);
     const serialMs = await serialBaseline(sb, stage);
+    const az = findAz();
+    const vsAz = az ? await azLoop(sb, stage, az) : undefined;
 
     const rows = [parallel, defaults].map((m) => ({
       scenario: m.scenario,
@@ -230,6 +277,35 @@ async function main(): Promise<void> {
           rerun_writes: m.rerunWrites,
         })}`,
       );
+    }
+    if (vsAz) {
+      // The action's whole Azure stage (plan + apply) at its default concurrency, against az's
+      // loop scaled to every binding.
+      const actionMs = defaults.planMs + defaults.wallMs;
+      const azMs = (vsAz.azMs * BINDINGS) / vsAz.azBindings;
+      console.log(
+        `\naz CLI loop: ${vsAz.azBindings} bindings (${AZ_IDENTITIES} identities) in ${Math.round(vsAz.azMs)} ms = ${Math.round(vsAz.azMs / vsAz.azBindings)} ms per binding, ${vsAz.failed} failed; scaled to ${BINDINGS}: ${Math.round(azMs)} ms vs the action's ${Math.round(actionMs)} ms (plan + apply, concurrency ${defaults.concurrency}).`,
+      );
+      console.log(
+        `BENCH ${JSON.stringify({
+          scenario: 'vs-az-cli',
+          bindings: BINDINGS,
+          identities: IDENTITIES,
+          az_ms: Math.round(azMs),
+          az_measured_bindings: vsAz.azBindings,
+          az_scaled: `linear from ${vsAz.azBindings} bindings`,
+          az_ms_per_binding: Math.round(vsAz.azMs / vsAz.azBindings),
+          az_failed: vsAz.failed,
+          az_calls: vsAz.calls,
+          action_ms: Math.round(actionMs),
+          action_concurrency: defaults.concurrency,
+          action_ms_concurrency_20: Math.round(parallel.planMs + parallel.wallMs),
+          ratio: +(azMs / actionMs).toFixed(1),
+          arm_latency_ms: LATENCY,
+        })}`,
+      );
+    } else {
+      console.log('\nvs-az-cli skipped: no `az` on PATH (apt-get install azure-cli to compare with the seeds\' az loop).');
     }
     const ok = parallel.wallMs <= 1.3 * parallel.criticalMs && serialMs >= 10 * parallel.wallMs && parallel.rerunWrites === 0 && parallel.failed === 0;
     console.log(ok ? '\nfic-apply meets the targets (wall ≤ 1.3 × critical path, serial ≥ 10 × wall, 0 re-run writes).' : '\nfic-apply MISSES a target.');
