@@ -220,7 +220,7 @@ async function main(): Promise<void> {
   try {
     // NODE_EXTRA_CA_CERTS is read at process start; the CA exists only now (see test/azure/sandbox-helpers.ts).
     tls.setDefaultCACertificates([...tls.getCACertificates('default'), sb.tls.caPem]);
-    const settings = { clientId: sb.loginApp.clientId, tenantId: sb.tenantId, subscriptionId: sb.subscriptionId, cloud: 'AzureCloud' as const, armEndpoint: sb.urls.arm, authorityHost: sb.urls.entra };
+    const settings = { clientId: sb.loginApp.clientId, tenantId: sb.tenantId, subscriptionId: sb.subscriptionId, cloud: 'AzureCloud' as const, armEndpoint: sb.urls.arm, authorityHost: sb.urls.entra, audience: 'api://AzureADTokenExchange' };
     const getIdToken = async (audience: string): Promise<string> => {
       const res = await fetch(`${sb.env.ACTIONS_ID_TOKEN_REQUEST_URL}&audience=${encodeURIComponent(audience)}`, { headers: { authorization: `Bearer ${sb.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN}` } });
       return ((await res.json()) as { value: string }).value;

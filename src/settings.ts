@@ -27,6 +27,8 @@ export interface Settings {
     cloud: AzureCloudName;
     armEndpoint: string; // resolved from cloud unless given
     authorityHost: string; // resolved from cloud unless given
+    /** Audience of the workflow's GitHub OIDC token for the action's own login; resolved from cloud unless given. */
+    audience: string;
   };
   kubeconfig: string; // content, '' when not given
   githubToken: string;
@@ -34,10 +36,13 @@ export interface Settings {
   discoverOutput: string;
 }
 
-export const CLOUDS: Record<AzureCloudName, { armEndpoint: string; authorityHost: string }> = {
-  AzureCloud: { armEndpoint: 'https://management.azure.com', authorityHost: 'https://login.microsoftonline.com' },
-  AzureUSGovernment: { armEndpoint: 'https://management.usgovcloudapi.net', authorityHost: 'https://login.microsoftonline.us' },
-  AzureChinaCloud: { armEndpoint: 'https://management.chinacloudapi.cn', authorityHost: 'https://login.chinacloudapi.cn' },
+// `audience`: what a GitHub OIDC token must carry for Entra in that cloud, as azure/login
+// documents its `audience` input (api://AzureADTokenExchange, …USGov, …China); a federated
+// credential made in the portal of that cloud lists it.
+export const CLOUDS: Record<AzureCloudName, { armEndpoint: string; authorityHost: string; audience: string }> = {
+  AzureCloud: { armEndpoint: 'https://management.azure.com', authorityHost: 'https://login.microsoftonline.com', audience: 'api://AzureADTokenExchange' },
+  AzureUSGovernment: { armEndpoint: 'https://management.usgovcloudapi.net', authorityHost: 'https://login.microsoftonline.us', audience: 'api://AzureADTokenExchangeUSGov' },
+  AzureChinaCloud: { armEndpoint: 'https://management.chinacloudapi.cn', authorityHost: 'https://login.chinacloudapi.cn', audience: 'api://AzureADTokenExchangeChina' },
 };
 
 export class InputError extends Error {
@@ -82,6 +87,13 @@ function httpsUrl(name: string, raw: string): string {
   return raw.replace(/\/+$/, '');
 }
 
+/** An audience is one token: no whitespace or control characters (Entra accepts non-URI values). */
+function audience(raw: string): string {
+  // eslint-disable-next-line no-control-regex -- refusing control characters is the point
+  if (/[\s\u0000-\u001f\u007f]/.test(raw)) throw new InputError('audience', `must not contain whitespace or control characters, got '${raw}'`);
+  return raw;
+}
+
 /** Parses every input; `get` returns '' for an input that is not set. */
 export function parseSettings(get: GetInput): Settings {
   const mode = (get('mode').trim() || 'plan') as Mode;
@@ -105,7 +117,8 @@ export function parseSettings(get: GetInput): Settings {
     verify: bool(get, 'verify', true),
     verifyImage: get('verify-image').trim() || 'mcr.microsoft.com/azurelinux/base/nodejs:24',
     verifyTimeoutSeconds: int(get, 'verify-timeout', 180, 10, 3600),
-    verifyScope: get('verify-scope').trim() || 'https://management.azure.com/.default',
+    // ARM of the cloud: a scope every identity may ask for without a role assignment.
+    verifyScope: get('verify-scope').trim() || `${CLOUDS[cloud].armEndpoint}/.default`,
     concurrency: int(get, 'concurrency', 8, 1, 64),
     // Up to GitHub's 6 h job limit; under 10 s not even a login fits.
     timeoutSeconds: int(get, 'timeout', 900, 10, 21_600),
@@ -118,6 +131,7 @@ export function parseSettings(get: GetInput): Settings {
       cloud,
       armEndpoint: armRaw ? httpsUrl('arm-endpoint', armRaw) : CLOUDS[cloud].armEndpoint,
       authorityHost: authorityRaw ? httpsUrl('authority-host', authorityRaw) : CLOUDS[cloud].authorityHost,
+      audience: audience(get('audience').trim()) || CLOUDS[cloud].audience,
     },
     kubeconfig: get('kubeconfig'),
     githubToken: get('github-token').trim(),

@@ -35,6 +35,17 @@ describe('inputs', () => {
     expect(() => from({ concurrency: '0' })).toThrow("Input 'concurrency'");
   });
 
+  it("the login audience and the verification scope follow azure-cloud unless given", () => {
+    expect(from({}).azure.audience).toBe('api://AzureADTokenExchange');
+    expect(from({ 'azure-cloud': 'AzureUSGovernment' }).azure.audience).toBe('api://AzureADTokenExchangeUSGov');
+    expect(from({ 'azure-cloud': 'AzureChinaCloud' }).azure.audience).toBe('api://AzureADTokenExchangeChina');
+    expect(from({ 'azure-cloud': 'AzureChinaCloud', audience: 'api://custom' }).azure.audience).toBe('api://custom');
+    expect(from({}).verifyScope).toBe('https://management.azure.com/.default');
+    expect(from({ 'azure-cloud': 'AzureUSGovernment' }).verifyScope).toBe('https://management.usgovcloudapi.net/.default');
+    expect(from({ 'azure-cloud': 'AzureChinaCloud' }).verifyScope).toBe('https://management.chinacloudapi.cn/.default');
+    expect(() => from({ audience: 'api://a b' })).toThrow("Input 'audience'");
+  });
+
   it('a sovereign cloud picks its endpoints, explicit endpoints win', () => {
     expect(from({ 'azure-cloud': 'AzureUSGovernment' }).azure.armEndpoint).toBe('https://management.usgovcloudapi.net');
     expect(from({ 'arm-endpoint': 'https://127.0.0.1:8443/' }).azure.armEndpoint).toBe('https://127.0.0.1:8443');

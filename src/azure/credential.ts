@@ -9,8 +9,6 @@ import { recognisedAcrossBundles } from '../cross-bundle.ts';
 import { AzureCallError } from './errors.ts';
 import { retryPipelinePolicy, timeoutPolicy } from './pipeline.ts';
 
-/** Audience GitHub puts in the OIDC token; Entra's FIC for the login identity must list it. */
-const GITHUB_OIDC_AUDIENCE = 'api://AzureADTokenExchange';
 const GITHUB_OIDC_ISSUER = 'https://token.actions.githubusercontent.com';
 
 /** A failed login, with the AADSTS code (or our own code) kept and the fix in the message. */
@@ -52,6 +50,8 @@ interface LoginContext {
   clientId: string;
   tenantId: string;
   authorityHost: string;
+  /** Audience asked of GitHub for the token (the audience input, or the cloud's); the FIC must list it. */
+  audience: string;
   /** Claims of the last GitHub token we sent, to say exactly which FIC is missing. */
   claims?: Record<string, unknown>;
 }
@@ -61,11 +61,11 @@ function ficAdvice(ctx: LoginContext): string {
   const sub = typeof ctx.claims?.sub === 'string' ? ctx.claims.sub : 'repo:OWNER/REPO:environment:NAME';
   return (
     `Add a federated credential to the login identity (client id ${ctx.clientId}, tenant ${ctx.tenantId}) with ` +
-    `issuer '${iss}', subject '${sub}' and audience '${GITHUB_OIDC_AUDIENCE}'. ` +
+    `issuer '${iss}', subject '${sub}' and audience '${ctx.audience}' (the audience input, default from azure-cloud). ` +
     `For a managed identity: az identity federated-credential create -g <rg> --identity-name <login identity> --name github-actions ` +
-    `--issuer ${iss} --subject '${sub}' --audiences ${GITHUB_OIDC_AUDIENCE}. ` +
+    `--issuer ${iss} --subject '${sub}' --audiences ${ctx.audience}. ` +
     `For an app registration: az ad app federated-credential create --id ${ctx.clientId} --parameters ` +
-    `'{"name":"github-actions","issuer":"${iss}","subject":"${sub}","audiences":["${GITHUB_OIDC_AUDIENCE}"]}'. ` +
+    `'{"name":"github-actions","issuer":"${iss}","subject":"${sub}","audiences":["${ctx.audience}"]}'. ` +
     `The subject depends on the job: a deployment job with 'environment:' gets repo:OWNER/REPO:environment:NAME, ` +
     `a pull_request job repo:OWNER/REPO:pull_request, a branch job repo:OWNER/REPO:ref:refs/heads/BRANCH.`
   );
@@ -79,6 +79,14 @@ export function explainLoginError(err: unknown, ctx: LoginContext): AzureLoginEr
   switch (code) {
     case 'AADSTS70021':
       return new AzureLoginError(code, `Entra ID has no federated credential matching this workflow's GitHub token. ${ficAdvice(ctx)}`, err);
+    case 'AADSTS70025':
+      // Not a mismatch: nothing to compare with. The usual first error of an identity that
+      // so far only ever logged in through Pod Identity (IMDS) or a secret.
+      return new AzureLoginError(
+        code,
+        `The login identity (client id ${ctx.clientId}) has no federated credential at all, so Entra ID cannot trust any GitHub token for it yet. ${ficAdvice(ctx)}`,
+        err,
+      );
     case 'AADSTS700211':
     case 'AADSTS700212':
     case 'AADSTS700213':
@@ -127,14 +135,14 @@ function entraPipeline(net: Network) {
 }
 
 function githubOidcCredential(settings: Settings['azure'], getIdToken: (audience: string) => Promise<string>, net: Network): TokenCredential {
-  const ctx: LoginContext = { clientId: settings.clientId, tenantId: settings.tenantId, authorityHost: settings.authorityHost };
+  const ctx: LoginContext = { clientId: settings.clientId, tenantId: settings.tenantId, authorityHost: settings.authorityHost, audience: settings.audience };
   let idTokenError: AzureLoginError | undefined;
   const inner = new ClientAssertionCredential(
     settings.tenantId,
     settings.clientId,
     async () => {
       try {
-        const token = await getIdToken(GITHUB_OIDC_AUDIENCE);
+        const token = await getIdToken(ctx.audience);
         ctx.claims = decodeJwtClaims(token);
         idTokenError = undefined;
         return token;

@@ -42,7 +42,7 @@ describe('retry policy', () => {
 });
 
 describe('login errors', () => {
-  const ctx = { clientId: 'cid', tenantId: 'tid', authorityHost: 'https://login.microsoftonline.com' };
+  const ctx = { clientId: 'cid', tenantId: 'tid', authorityHost: 'https://login.microsoftonline.com', audience: 'api://AzureADTokenExchange' };
   const githubToken = `e30.${Buffer.from(JSON.stringify({ iss: 'https://token.actions.githubusercontent.com', sub: 'repo:octo/app:environment:production' })).toString('base64url')}.sig`;
 
   it('names the FIC to add on the login identity for AADSTS70021', () => {
@@ -56,7 +56,7 @@ describe('login errors', () => {
 
   it('says to add id-token: write when the job cannot get a GitHub OIDC token', async () => {
     const credential = createAzureCredential(
-      { clientId: 'cid', tenantId: 'tid', subscriptionId: '', cloud: 'AzureCloud', armEndpoint: 'https://management.azure.com', authorityHost: 'https://login.microsoftonline.com' },
+      { clientId: 'cid', tenantId: 'tid', subscriptionId: '', cloud: 'AzureCloud', armEndpoint: 'https://management.azure.com', authorityHost: 'https://login.microsoftonline.com', audience: 'api://AzureADTokenExchange' },
       async () => {
         throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_URL env variable');
       },

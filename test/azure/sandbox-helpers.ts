@@ -61,6 +61,7 @@ export function azureSettings(sb: Pick<AzureSandbox, 'loginApp' | 'tenantId' | '
     cloud: 'AzureCloud',
     armEndpoint: sb.urls.arm,
     authorityHost: sb.urls.entra,
+    audience: 'api://AzureADTokenExchange',
     ...over,
   };
 }

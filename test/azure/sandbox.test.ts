@@ -9,6 +9,7 @@ import { planFederatedCredentials, type FicPlan } from '../../src/azure/plan.ts'
 import { createArmPort, type AzurePort } from '../../src/azure/port.ts';
 import { READ_RETRY, WRITE_RETRY, withRetry } from '../../src/azure/retry.ts';
 import { parseMapping, resolveBindings, selectEnvironment } from '../../src/mapping/index.ts';
+import { parseSettings } from '../../src/settings.ts';
 import { isChange, type AppliedChange, type FederatedCredential, type FicChange, type ManagedIdentity } from '../../src/plan/types.ts';
 import type { Scenario } from '../sandbox/scenario.ts';
 import { armCallKind, azureSettings, connect, githubIdToken, settle, startAzureSandbox, until, type AzureSandbox } from './sandbox-helpers.ts';
@@ -437,6 +438,32 @@ describe('the action’s own login with the GitHub OIDC token', () => {
     expect((err as Error).message).toContain("subject 'repo:contoso/platform:environment:staging'");
     expect((err as Error).message).toContain(`issuer '${sb.github.issuer}'`);
     expect(sb.log.writes('arm')).toEqual([]);
+  });
+
+  it('a login identity with no federated credential at all gets AADSTS70025 and its own explanation', async () => {
+    sb = await startAzureSandbox(scenario());
+    sb.loginApp.fics = []; // an identity that only ever logged in through Pod Identity or a secret
+    const credential = createAzureCredential(azureSettings(sb), githubIdToken(sb));
+    const err = await credential.getToken(`${sb.urls.arm}/.default`).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AzureLoginError);
+    expect((err as AzureLoginError).code).toBe('AADSTS70025');
+    expect((err as Error).message).toContain(`The login identity (client id ${sb.loginApp.clientId}) has no federated credential at all`);
+    expect((err as Error).message).toContain("subject 'repo:contoso/platform:environment:staging'");
+  });
+
+  it("asks GitHub for the cloud's audience (AzureUSGovernment: api://AzureADTokenExchangeUSGov), names it when the login fails, and the audience input overrides it", async () => {
+    sb = await startAzureSandbox(scenario());
+    const inputs = (over: Record<string, string>) =>
+      parseSettings((name) => ({ 'azure-cloud': 'AzureUSGovernment', 'arm-endpoint': sb!.urls.arm, 'authority-host': sb!.urls.entra, 'azure-client-id': sb!.loginApp.clientId, 'azure-tenant-id': sb!.tenantId, ...over })[name] ?? '').azure;
+    const usgov = inputs({});
+    expect(usgov.audience).toBe('api://AzureADTokenExchangeUSGov');
+    // The login identity's credential lists the public cloud's audience only.
+    const err = await createAzureCredential(usgov, githubIdToken(sb)).getToken(`${sb.urls.arm}/.default`).catch((e: unknown) => e);
+    expect((err as AzureLoginError).code).toBe('AADSTS700212');
+    expect((err as Error).message).toContain("audience 'api://AzureADTokenExchangeUSGov' (the audience input, default from azure-cloud)");
+    // The input wins: the credential's audience, and the login works.
+    const token = await createAzureCredential(inputs({ audience: 'api://AzureADTokenExchange' }), githubIdToken(sb)).getToken(`${sb.urls.arm}/.default`);
+    expect(token?.token).toMatch(/^ey/);
   });
 
   it('names the federated credential to add on AADSTS70021 (no matching record yet)', async () => {

@@ -313,6 +313,13 @@ export function createEntra(ctx: SandboxContext, state: SandboxState, signer: En
     };
     const generic = mismatchStyle === 'generic';
 
+    // 0. No federated credential at all (an identity straight from Pod Identity): Entra says
+    //    so before comparing anything (FIDELITY.md).
+    if (!fics.length) {
+      const display = found.kind === 'app' ? found.client.displayName : found.client.name;
+      return aadError(req, { status: 400, error: 'invalid_client', code: 70025, message: `The client '${found.client.clientId}'(${display}) has no configured federated identity credentials.` });
+    }
+
     // 1. issuer: an FIC must name it byte for byte.
     const byIssuer = fics.filter((f) => f.issuer === iss);
     if (!byIssuer.length) {
