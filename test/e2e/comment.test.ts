@@ -11,20 +11,24 @@ const demo = useDemoSandbox();
 let nextPull = 300;
 const OUR_MARKER = /^<!-- workload-identity-action environment=[^\s>]* -->$/m;
 
-/** A new PR and the event of a run on it: pull_request by default, or the push of its merge. */
-function openPull(event: 'pull_request' | 'push' = 'pull_request'): { number: number; env: Record<string, string> } {
+/** A new PR and the environment of a run on it: its pull_request event, or the push of its merge. */
+function openPull(): { number: number; env: Record<string, string>; pushEnv: Record<string, string> } {
   const sb = demo.sb;
   const number = nextPull++;
   const headSha = number.toString(16).padStart(40, 'a');
   const mergeSha = number.toString(16).padStart(40, 'f');
-  sb.state.addPull({ number, headSha, mergeCommitSha: mergeSha, merged: event === 'push', state: event === 'push' ? 'closed' : 'open' });
+  sb.state.addPull({ number, headSha, mergeCommitSha: mergeSha });
   const repository = { full_name: 'contoso/platform', name: 'platform', owner: { login: 'contoso' } };
-  const payload = event === 'push'
-    ? { ref: 'refs/heads/main', after: mergeSha, repository }
-    : { action: 'synchronize', number, pull_request: { number, head: { sha: headSha, repo: repository }, base: { repo: repository } }, repository };
-  const path = join(sb.workDir, `event-${number}.json`);
-  writeFileSync(path, JSON.stringify(payload));
-  return { number, env: { ...sb.env, GITHUB_EVENT_NAME: event, GITHUB_EVENT_PATH: path, GITHUB_SHA: event === 'push' ? mergeSha : headSha } };
+  const eventFile = (event: string, payload: object): Record<string, string> => {
+    const path = join(sb.workDir, `event-${number}-${event}.json`);
+    writeFileSync(path, JSON.stringify(payload));
+    return { ...sb.env, GITHUB_EVENT_NAME: event, GITHUB_EVENT_PATH: path, GITHUB_SHA: event === 'push' ? mergeSha : headSha };
+  };
+  return {
+    number,
+    env: eventFile('pull_request', { action: 'synchronize', number, pull_request: { number, head: { sha: headSha, repo: repository }, base: { repo: repository } }, repository }),
+    pushEnv: eventFile('push', { ref: 'refs/heads/main', after: mergeSha, repository }),
+  };
 }
 
 const run = (env: Record<string, string>, inputs: Record<string, string>, workspace = ROOT): Promise<ActionRun> =>
@@ -40,8 +44,8 @@ function tables(md: string): string[][][] {
 }
 
 describe('the sticky PR comment (dist/index.js on the sandbox)', () => {
-  it('plan creates the comment, apply replaces it: one comment, the verdict first, the same tables as the job summary', async () => {
-    const { number, env } = openPull();
+  it('plan on the PR creates the comment, apply after the merge (push) replaces it: one comment, the verdict first, the same tables as the job summary', async () => {
+    const { number, env, pushEnv } = openPull();
     demo.sb.state.addComment(number, 'LGTM once the plan is green.', { login: 'octocat', id: 583231, type: 'User' });
     const plan = await run(env, { mode: 'plan' });
     expect(plan.code, plan.stdout).toBe(0);
@@ -53,7 +57,7 @@ describe('the sticky PR comment (dist/index.js on the sandbox)', () => {
     expect(tables(plan.summary).length).toBeGreaterThan(0);
     expect(tables(afterPlan.body)).toEqual(tables(plan.summary));
 
-    const apply = await run(env, { mode: 'apply' });
+    const apply = await run(pushEnv, { mode: 'apply' });
     expect(apply.code, apply.stdout).toBe(0);
     const after = demo.sb.state.commentsOn(number);
     expect(after.map((c) => c.user.login)).toEqual(['octocat', 'github-actions[bot]']);
@@ -113,8 +117,8 @@ bindings:
   });
 
   it('push: the comment lands on the PR whose merge made the commit', async () => {
-    const { number, env } = openPull('push');
-    const r = await run(env, { mode: 'plan' });
+    const { number, pushEnv } = openPull();
+    const r = await run(pushEnv, { mode: 'plan' });
     expect(r.code, r.stdout).toBe(0);
     expect(ours(number)).toHaveLength(1);
     expect(r.outputs['comment-url']).toContain(`/pull/${number}#issuecomment-`);
