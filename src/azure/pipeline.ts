@@ -22,6 +22,8 @@ export function timeoutPolicy(net: Network): PipelinePolicy {
     name: 'workloadIdentityRequestTimeout',
     async sendRequest(request: PipelineRequest, next): Promise<PipelineResponse> {
       const original = request.abortSignal;
+      // Past the deadline nothing is sent (and a write not sent is not "outcome unknown").
+      net.deadline.check(`${request.method} ${hostOf(request.url)}`);
       const attempt = requestSignal(net.timeoutMs, net.deadline, original as AbortSignal | undefined);
       request.abortSignal = attempt.signal;
       try {

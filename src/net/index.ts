@@ -30,3 +30,4 @@ export {
   type RequestSignal,
 } from './timeout.ts';
 export { fetchWithPolicy, FetchError, networkCode, policyFetch, type PolicyFetchOptions } from './fetch.ts';
+export { idleSignal, type IdleSignal } from './idle.ts';

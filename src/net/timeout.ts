@@ -13,8 +13,8 @@ export const REQUEST_TIMEOUT_ENV = 'WORKLOAD_IDENTITY_REQUEST_TIMEOUT_MS';
 export class RequestTimeoutError extends Error {
   /** Reads like a Node network code, so every error classifier treats it as one. */
   readonly code = 'RequestTimeout';
-  constructor(operation: string, timeoutMs: number) {
-    super(`${operation}: no answer within ${formatSeconds(timeoutMs)} (request timeout)`);
+  constructor(operation: string, timeoutMs: number, kind: 'request' | 'idle' = 'request') {
+    super(kind === 'idle' ? `${operation}: no data for ${formatSeconds(timeoutMs)} (idle timeout)` : `${operation}: no answer within ${formatSeconds(timeoutMs)} (request timeout)`);
     this.name = 'RequestTimeoutError';
   }
 }

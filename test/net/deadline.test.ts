@@ -1,8 +1,8 @@
 // The run's deadline and the request timeout, on a server that never answers.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDeadline, createNetwork, cutOffInFlight, DeadlineError, isDeadlineError, RequestTimeoutError, requestTimeoutFrom, withRequestTimeout } from '../../src/net/index.ts';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createDeadline, createNetwork, cutOffInFlight, DeadlineError, idleSignal, isDeadlineError, RequestTimeoutError, requestTimeoutFrom, withRequestTimeout } from '../../src/net/index.ts';
 
 let server: Server;
 let url = '';
@@ -51,5 +51,38 @@ describe('request timeout and run deadline', () => {
     expect(requestTimeoutFrom({})).toBe(30_000);
     expect(requestTimeoutFrom({ WORKLOAD_IDENTITY_REQUEST_TIMEOUT_MS: '1500' })).toBe(1500);
     expect(requestTimeoutFrom({ WORKLOAD_IDENTITY_REQUEST_TIMEOUT_MS: 'soon' })).toBe(30_000);
+  });
+});
+
+describe('idle timeout (watches, followed logs)', () => {
+  it('a stream that keeps sending stays open past the idle time; silence ends it as a retryable timeout', () => {
+    vi.useFakeTimers();
+    try {
+      const idle = idleSignal(200);
+      for (let i = 0; i < 4; i++) {
+        vi.advanceTimersByTime(150);
+        idle.touch(); // a watch event
+      }
+      expect(idle.signal.aborted).toBe(false); // 600 ms open, never 200 ms silent
+      vi.advanceTimersByTime(199);
+      expect(idle.signal.aborted).toBe(false);
+      vi.advanceTimersByTime(1);
+      expect(idle.signal.aborted).toBe(true);
+      const err = idle.explain(new Error('aborted'), 'watch pods in payments');
+      expect(err).toBeInstanceOf(RequestTimeoutError);
+      expect((err as Error).message).toBe('watch pods in payments: no data for 0.2 s (idle timeout)');
+      expect((err as { code: string }).code).toBe('RequestTimeout');
+      idle.done();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('the deadline ends a stream that is still sending', async () => {
+    const idle = idleSignal(60_000, createDeadline(0.1));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(idle.signal.aborted).toBe(true);
+    expect(isDeadlineError(idle.explain(new Error('aborted'), 'watch'))).toBe(true);
+    idle.done();
   });
 });
