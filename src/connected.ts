@@ -17,6 +17,8 @@ import type { Settings } from './settings.ts';
 
 // The sticky PR comment goes through Octokit: only modes that connect post it.
 export { publishComment } from './github/publish.ts';
+// The post step's deletion of verification pods a killed main step left behind.
+export { deleteLeftoverPods } from './verify/leftovers.ts';
 
 /** What the core hands over: its one sink, registry and network, and the runner's saveState. */
 export interface Handover {

@@ -17,6 +17,7 @@ import { renderText } from './report/text.ts';
 import { toResultJson, countChanges, allVerified } from './report/outputs.ts';
 import { parseSettings, type Settings } from './settings.ts';
 import { createSink, oneLine, type LogSink } from './output/sink.ts';
+import { INVOCATION_STATE_KEY, newInvocation } from './verify/invocation.ts';
 
 const sink: LogSink = createSink(core);
 const cleanups: CleanupRegistry = createCleanupRegistry();
@@ -61,7 +62,18 @@ export async function run(): Promise<void> {
     sink.secret(settings.githubToken);
     const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
     net = createNetwork({ timeoutMs: requestTimeoutFrom(process.env), deadline: createDeadline(settings.timeoutSeconds), log: (line) => sink.info(line) });
-    const run = { settings, workspace, sink, net, connect: () => connect(settings, net!) };
+    const invocation = newInvocation(process.env);
+    const run = {
+      settings,
+      workspace,
+      sink,
+      net,
+      connect: () => connect(settings, net!),
+      cleanups,
+      invocation,
+      // Before the first pod: if this process is killed, the post step deletes by this label.
+      rememberPods: (namespaces: string[]) => core.saveState(INVOCATION_STATE_KEY, JSON.stringify({ id: invocation.id, namespaces })),
+    };
     const report = newReport(run);
     const outcome = await Promise.race([runPipeline(run, report), pastDeadline(net)]);
     if (outcome === 'deadline') {

@@ -13,6 +13,9 @@ import { capProblems } from './report/limits.ts';
 import type { Settings } from './settings.ts';
 import type { LogSink } from './output/sink.ts';
 import { createNetwork, type Network } from './net/index.ts';
+import type { CleanupRegistry } from './cleanup.ts';
+import type { Invocation } from './verify/invocation.ts';
+import { verifyStage } from './verify/stage.ts';
 
 export interface RunEnvironment {
   settings: Settings;
@@ -24,6 +27,12 @@ export interface RunEnvironment {
   connect: () => Promise<Ports>;
   /** Request timeout, the run's deadline, retry log (src/net); default: 30 s, no deadline. */
   net?: Network;
+  /** Undo steps (verification pods) that must run whatever happens (src/cleanup.ts). */
+  cleanups: CleanupRegistry;
+  /** This invocation: its verification pods carry its label, and only those are deleted. */
+  invocation: Invocation;
+  /** Tells the post step which namespaces may hold this invocation's pods (core.saveState). */
+  rememberPods?: (namespaces: string[]) => void;
 }
 
 export function displayPath(workspace: string, file: string): string {
@@ -110,10 +119,6 @@ export async function runPipeline(run: RunEnvironment, report: RunReport = newRe
   const mapping = await loadStage(run, report);
   if (!mapping || settings.mode === 'validate') return report;
 
-  if (settings.mode === 'verify') {
-    report.failures.push("mode 'verify' is not implemented yet in this version of the action");
-    return report;
-  }
   try {
     await planAndApply(run, net, mapping, report, settings.mode);
   } catch (err) {
@@ -125,7 +130,7 @@ export async function runPipeline(run: RunEnvironment, report: RunReport = newRe
   return report;
 }
 
-async function planAndApply(run: RunEnvironment, net: Network, mapping: Mapping, report: RunReport, mode: 'plan' | 'apply'): Promise<void> {
+async function planAndApply(run: RunEnvironment, net: Network, mapping: Mapping, report: RunReport, mode: 'plan' | 'apply' | 'verify'): Promise<void> {
   const { settings } = run;
   const missing = subscriptionProblems(report.bindings.get(report.environment) ?? []);
   setProblems(report, missing);
@@ -155,8 +160,10 @@ async function planAndApply(run: RunEnvironment, net: Network, mapping: Mapping,
   const blocking = blockingChecks(plan);
   if (blocking.length) {
     report.failures.push(`${blocking.length} preflight check(s) failed: ${blocking.map((c) => c.name).join(', ')}` + (mode === 'apply' ? '; nothing was applied' : ''));
-    return;
+    // verify still runs its pods: they show what the failed check means for a real pod.
+    if (mode !== 'verify') return;
   }
+  if (mode === 'verify') return verify(run, report, ports, net);
   const pending = [...plan.federatedCredentials, ...plan.serviceAccounts].filter(isChange).length;
   if (mode === 'plan') {
     if (settings.failOnChanges && pending) report.failures.push(`${pending} change(s) pending and fail-on-changes is set: the cluster or Azure drifted from the mapping`);
@@ -166,5 +173,34 @@ async function planAndApply(run: RunEnvironment, net: Network, mapping: Mapping,
   report.applied = await applyPlan(plan, ports, { concurrency: settings.concurrency, log: (m) => run.sink.info(m), net });
   const failed = report.applied.filter((a) => !a.ok);
   if (failed.length) report.failures.push(`${failed.length} of ${report.applied.length} write(s) failed; ${failed.length === report.applied.length ? 'none was applied' : 'the others were applied'}`);
-  if (settings.verify) report.notes.push('Not verified: verification pods are not part of this version yet, so nothing proved that a pod can exchange its token. (verify: false states that you know.)');
+  if (settings.verify) await verify(run, report, ports, net);
+  else report.notes.push('Not verified (verify: false): nothing proved that a pod can exchange its token.');
+}
+
+/** One pod per binding; failures and bindings not applied fail the run. */
+async function verify(run: RunEnvironment, report: RunReport, ports: Ports, net: Network): Promise<void> {
+  const { settings } = run;
+  const results = await run.sink.group('Verification', () =>
+    verifyStage({
+      plan: report.plan!,
+      bindings: report.bindings.get(report.environment) ?? [],
+      applied: report.applied,
+      scope: settings.verifyScope,
+      image: settings.verifyImage,
+      timeoutSeconds: settings.verifyTimeoutSeconds,
+      concurrency: settings.verifyConcurrency,
+      invocation: run.invocation,
+      kube: ports.kube,
+      cleanups: run.cleanups,
+      sink: run.sink,
+      beforePods: run.rememberPods,
+      // At the run's deadline no pod is started, and running ones are stopped and deleted.
+      signal: net.deadline.signal,
+    }),
+  );
+  report.verifications = results;
+  const notApplied = results.filter((r) => r.notApplied).length;
+  const failed = results.filter((r) => !r.ok && !r.notApplied).length;
+  if (failed) report.failures.push(`${failed} of ${results.length} verification(s) failed: a pod of that ServiceAccount would not get its Azure token`);
+  if (notApplied) report.failures.push(`${notApplied} binding(s) not applied yet: run apply for this environment`);
 }

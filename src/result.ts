@@ -10,6 +10,17 @@ export interface VerificationResult {
   checks: { name: string; ok: boolean; detail: string }[];
   aadsts?: number;
   durationMs: number;
+  /** The verification pod's name ('' when none was made). */
+  pod?: string;
+  /** iss/sub/aud of the projected token; tid/oid/appid of the access token. Never a token. */
+  claims?: { token?: { iss?: string; sub?: string; aud?: string[]; exp?: number }; access?: { tid?: string; oid?: string; appid?: string } };
+  /** Exchanges tried (more than one: propagation retries). */
+  attempts?: number;
+  /** A failure in plain language, naming the values, and what to do. */
+  cause?: string;
+  fix?: string;
+  /** Set when the binding is not applied yet (mode verify): no pod was made. */
+  notApplied?: boolean;
 }
 
 export interface ResultPlanEntry {

@@ -15,6 +15,8 @@ export interface Settings {
   verifyImage: string;
   verifyTimeoutSeconds: number;
   verifyScope: string;
+  /** Verification pods at once (verify-concurrency). */
+  verifyConcurrency: number;
   concurrency: number;
   /** The `timeout` input: deadline of the whole run, in seconds. */
   timeoutSeconds: number;
@@ -119,6 +121,7 @@ export function parseSettings(get: GetInput): Settings {
     verifyTimeoutSeconds: int(get, 'verify-timeout', 180, 10, 3600),
     // ARM of the cloud: a scope every identity may ask for without a role assignment.
     verifyScope: get('verify-scope').trim() || `${CLOUDS[cloud].armEndpoint}/.default`,
+    verifyConcurrency: int(get, 'verify-concurrency', 10, 1, 100),
     concurrency: int(get, 'concurrency', 8, 1, 64),
     // Up to GitHub's 6 h job limit; under 10 s not even a login fits.
     timeoutSeconds: int(get, 'timeout', 900, 10, 21_600),

@@ -26,6 +26,7 @@ import { KubeConfigError } from './config-error.ts';
 import { decodeKubeconfigInput } from './kubeconfig-input.ts';
 import { KUBECONFIG_FILE_PREFIX, kubeconfigTempDir } from './temp-files.ts';
 import { kubeFailure, kubeRetry, withSignal } from './policy.ts';
+import { podOperations } from './pods.ts';
 import { KubeApiError, type KubePort, type PodRef, type ServiceAccountState, type WebhookRegistration } from './port.ts';
 
 export type * from './port.ts';
@@ -275,6 +276,7 @@ export function createKubePort(kc: KubeConfig, net: Network = createNetwork()): 
 
   return {
     server: kc.getCurrentCluster()?.server ?? '',
+    ...podOperations(kc, { once: call, retried: read }),
 
     async readServiceAccount(namespace, name) {
       try {

@@ -77,6 +77,26 @@ export interface PodObject {
   spec: Record<string, unknown>;
 }
 
+/** A pod's state as verification reads it. */
+export interface PodView {
+  phase: string; // Pending | Running | Succeeded | Failed | Unknown
+  reason?: string; // e.g. DeadlineExceeded
+  message?: string;
+  resourceVersion?: string;
+  deleting: boolean;
+  /** PodScheduled=False: the scheduler's message ("0/3 nodes are available: …"). */
+  unschedulable?: string;
+  /** The (first) container waits: ContainerCreating, ErrImagePull, ImagePullBackOff, CrashLoopBackOff … */
+  waiting?: { reason: string; message?: string };
+  terminated?: { exitCode: number; reason?: string; message?: string };
+}
+
+export interface PodEvent {
+  type: string; // Normal | Warning
+  reason: string;
+  message: string;
+}
+
 /** What the admission chain made of a dry-run pod. */
 export interface DryRunPodResult {
   containers: { name: string; env: { name: string; value?: string }[]; volumeMounts: { name: string; mountPath: string }[] }[];
@@ -105,6 +125,19 @@ export interface KubePort {
   getOpenIdConfiguration(): Promise<OpenIdConfiguration>;
   /** Server-side dry run (dryRun=All): admission runs, nothing is stored. */
   dryRunCreatePod(pod: PodManifest): Promise<DryRunPodResult>;
+  /** Throws KubeApiError: 403 (Pod Security, ServiceAccount admission), 400/500 (a webhook), 409 AlreadyExists. */
+  createPod(pod: PodObject): Promise<void>;
+  /**
+   * Watches one pod (after a first read) and calls `onChange` with each state, undefined
+   * once it is gone, until it returns true or `signal` aborts.
+   */
+  followPod(namespace: string, name: string, onChange: (pod: PodView | undefined) => boolean | void, signal: AbortSignal): Promise<void>;
+  readPodLog(namespace: string, name: string, container: string): Promise<string>;
+  listPodEvents(namespace: string, name: string): Promise<PodEvent[]>;
+  /** Gone already is fine. */
+  deletePod(namespace: string, name: string): Promise<void>;
+  /** Deletes the pods of one namespace that carry exactly this label selector; returns their names. */
+  deletePodsByLabel(namespace: string, labelSelector: string): Promise<string[]>;
 }
 
 /** A failed Kubernetes call with the API's own reason kept (NotFound, AlreadyExists, Forbidden …). */

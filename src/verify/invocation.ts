@@ -62,3 +62,20 @@ export function verificationPodName(inv: Invocation, environment: string, namesp
   const readable = serviceAccount.replace(/[^a-z0-9-]/g, '-').slice(0, 30).replace(/-+$/, '');
   return `wi-verify-${readable}-${short(`${inv.id}\n${environment}\n${namespace}\n${serviceAccount}`, 10)}`;
 }
+
+/** What main records (core.saveState) before the first pod, for the post step. */
+export interface RecordedPods {
+  id: string;
+  namespaces: string[];
+}
+
+export function parseRecordedPods(state: string): RecordedPods | undefined {
+  if (!state) return undefined;
+  try {
+    const v = JSON.parse(state) as Partial<RecordedPods>;
+    if (typeof v.id !== 'string' || !v.id || !Array.isArray(v.namespaces)) return undefined;
+    return { id: v.id, namespaces: v.namespaces.filter((n): n is string => typeof n === 'string') };
+  } catch {
+    return undefined;
+  }
+}

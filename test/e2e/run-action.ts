@@ -1,7 +1,7 @@
 // Runs the built action (dist/index.js) as GitHub's runner does: a node24 subprocess with
 // INPUT_* variables (dashes kept, as the runner sets them), GITHUB_OUTPUT/GITHUB_STEP_SUMMARY
 // files and a workspace. What it asserts on is what a user would see in the job.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -73,6 +73,8 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Another build of the action than ./dist (e.g. one with a bundle taken out). */
   dist?: string;
+  /** Called with the action's process once started (to signal it, as a cancelled run does). */
+  onSpawn?: (child: ChildProcess) => void;
 }
 
 export async function runAction(opts: RunOptions): Promise<ActionRun> {
@@ -113,12 +115,13 @@ async function runIn(dir: string, opts: RunOptions): Promise<ActionRun> {
   if (opts.workspace) env.GITHUB_WORKSPACE = opts.workspace;
   for (const [name, value] of Object.entries(opts.inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
   const child = spawn(process.execPath, [join(opts.dist ?? DIST, opts.entry ?? 'index.js')], { cwd: workspace, env });
+  opts.onSpawn?.(child);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
   child.stderr.on('data', (d) => (stderr += d));
   const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
-  const code = await new Promise<number>((res) => child.on('close', (c) => res(c ?? -1)));
+  const code = await new Promise<number>((res) => child.on('close', (c, signal) => res(c ?? (signal === 'SIGKILL' ? 137 : -1))));
   clearTimeout(timer);
   return {
     code,

@@ -70,4 +70,23 @@ export class FakePort implements KubePort {
   writes(): string[] {
     return this.calls.filter((c) => c === 'createServiceAccount' || c === 'patchServiceAccountAnnotations');
   }
+  // Verification pods run on the sandbox, not here.
+  async createPod(): Promise<void> {
+    throw new Error('FakePort: pods are not faked; verification tests use the sandbox');
+  }
+  async followPod(): Promise<void> {
+    throw new Error('FakePort: pods are not faked');
+  }
+  async readPodLog(): Promise<string> {
+    throw new Error('FakePort: pods are not faked');
+  }
+  async listPodEvents(): Promise<never[]> {
+    throw new Error('FakePort: pods are not faked');
+  }
+  async deletePod(): Promise<void> {
+    throw new Error('FakePort: pods are not faked');
+  }
+  async deletePodsByLabel(): Promise<string[]> {
+    throw new Error('FakePort: pods are not faked');
+  }
 }

@@ -1,0 +1,200 @@
+// Verification through the built dist/index.js on the demo scenario (staging of
+// examples/workload-identity.yaml): apply verifies every binding with a real pod and a real
+// exchange; mode verify checks what is there and explains what is not; every pod goes.
+import { describe, expect, it, beforeAll } from 'vitest';
+import type { ChildProcess } from 'node:child_process';
+import { ROOT, useDemoSandbox } from './demo-sandbox.ts';
+import { runAction, type ActionRun } from './run-action.ts';
+
+const demo = useDemoSandbox();
+const MANAGED = 'app.kubernetes.io/managed-by';
+const JWT = /eyJ[\w-]{10,}\.[\w-]{10,}\.[\w-]{10,}/;
+
+const run = (mode: string, extra: Record<string, string> = {}, env: Record<string, string> = {}, onSpawn?: (c: ChildProcess) => void): Promise<ActionRun> =>
+  runAction({ workspace: ROOT, env: { ...demo.sb.env, ...env }, inputs: { mode, environment: 'staging', 'mapping-file': 'examples/workload-identity.yaml', ...extra }, onSpawn });
+
+interface Verification {
+  namespace: string;
+  serviceAccount: string;
+  ok: boolean;
+  aadsts?: number;
+  attempts?: number;
+  cause?: string;
+  fix?: string;
+  notApplied?: boolean;
+  checks: { name: string; ok: boolean; detail: string }[];
+  claims?: { access?: { tid?: string; oid?: string } };
+}
+const verifications = (r: ActionRun): Verification[] => JSON.parse(r.outputs.result!).verifications;
+const ourPods = () => demo.sb.kube.store.list('pods').filter((p) => p.metadata.labels?.[MANAGED] === 'workload-identity-action');
+const until = async (fn: () => boolean, ms = 15_000) => {
+  const end = Date.now() + ms;
+  while (!fn()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+};
+const gone = () => until(() => ourPods().length === 0, 5_000);
+
+beforeAll(async () => {
+  const apply = await run('apply', { verify: 'false' });
+  expect(apply.code, apply.stdout).toBe(0);
+});
+
+describe('verification through dist/ on the sandbox', () => {
+  it('apply verifies every binding with a real exchange: tid and oid of each identity, no token anywhere, no pod left', async () => {
+    const apply = await run('apply');
+    expect(apply.code, apply.stdout).toBe(0);
+    expect(apply.outputs.verified).toBe('true');
+    const v = verifications(apply);
+    expect(v.map((x) => `${x.namespace}/${x.serviceAccount} ${x.ok}`)).toEqual(['payments/payments-api true', 'orders/orders-worker true', 'reporting/report-generator true']);
+    const ids = { 'payments-api': 'id-payments', 'orders-worker': 'id-orders', 'report-generator': 'id-reporting' } as Record<string, string>;
+    for (const x of v) {
+      expect(x.claims?.access).toMatchObject({ tid: demo.sb.tenantId, oid: demo.sb.state.identityByName(ids[x.serviceAccount]!)!.principalId });
+    }
+    expect(apply.stdout).toMatch(/verified {2}payments\/payments-api → id-payments: token exchanged/);
+    // Three exchanges reached Entra, one per pod.
+    for (const text of [apply.stdout.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n'), apply.stderr, apply.summary, apply.outputs.result!]) expect(text).not.toMatch(JWT);
+    await gone();
+  });
+
+  it('mode verify writes nothing to Azure or the ServiceAccounts, only the pods', async () => {
+    demo.sb.log.reset();
+    const verify = await run('verify');
+    expect(verify.code, verify.stdout).toBe(0);
+    expect(verify.outputs.verified).toBe('true');
+    const writes = demo.sb.log.writes().filter((c) => c.service !== 'entra' && !c.path.includes('selfsubjectaccessreviews') && !c.path.includes('dryRun=All'));
+    expect(writes.every((c) => c.service === 'kube' && /\/pods(\/|\?|$)/.test(c.path)), JSON.stringify(writes)).toBe(true);
+    expect(writes.filter((c) => c.method === 'POST')).toHaveLength(3);
+  });
+
+  it('without the webhook the pod gets no token, and the cause says so', async () => {
+    demo.sb.kube.setWebhook(false);
+    try {
+      const verify = await run('verify');
+      expect(verify.code).toBe(1);
+      expect(verify.outputs.verified).toBe('false');
+      const v = verifications(verify)[0]!;
+      expect(v.checks[0]).toMatchObject({ name: 'env', ok: false });
+      expect(v.cause).toMatch(/webhook did not mutate the pod/);
+    } finally {
+      demo.sb.kube.setWebhook(true);
+    }
+    await gone();
+  });
+
+  it('a binding not applied is reported, no pod is made for it, and the run fails', async () => {
+    const id = demo.sb.state.identityByName('id-reporting')!;
+    const saved = [...id.fics];
+    id.fics = [];
+    try {
+      demo.sb.log.reset();
+      const verify = await run('verify');
+      expect(verify.code).toBe(1);
+      const v = verifications(verify).find((x) => x.serviceAccount === 'report-generator')!;
+      expect(v).toMatchObject({ ok: false, notApplied: true });
+      expect(v.cause).toMatch(/^Not applied: federated credential 'staging_reporting_report-generator' on 'id-reporting' \(create\)/);
+      const created = demo.sb.log.calls.filter((c) => c.service === 'kube' && c.method === 'POST' && c.path.startsWith('/api/v1/namespaces/reporting/pods'));
+      expect(created).toEqual([]);
+      expect(verifications(verify).filter((x) => x.ok)).toHaveLength(2);
+    } finally {
+      id.fics = saved;
+    }
+  });
+
+  it('propagation that heals inside verify-timeout is waited for inside the pod', async () => {
+    const fic = demo.sb.state.identityByName('id-payments')!.fics[0]!;
+    fic.propagatesAt = Date.now() + 2_500;
+    const verify = await run('verify');
+    expect(verify.code, verify.stdout).toBe(0);
+    const v = verifications(verify).find((x) => x.serviceAccount === 'payments-api')!;
+    expect(v.ok).toBe(true);
+    expect(v.attempts).toBeGreaterThan(1);
+  });
+
+  it('propagation that does not heal in time ends as AADSTS70021 with that explanation', async () => {
+    const fic = demo.sb.state.identityByName('id-payments')!.fics[0]!;
+    fic.propagatesAt = Date.now() + 120_000;
+    try {
+      const verify = await run('verify', { 'verify-timeout': '10' });
+      expect(verify.code).toBe(1);
+      const v = verifications(verify).find((x) => x.serviceAccount === 'payments-api')!;
+      expect(v.aadsts).toBe(70021);
+      expect(v.attempts).toBeGreaterThan(1);
+      expect(v.cause).toMatch(/had not propagated within verify-timeout/);
+    } finally {
+      fic.propagatesAt = 0;
+    }
+  });
+
+  it('an image the nodes cannot pull is reported with the kubelet message, without waiting for the timeout', async () => {
+    const started = Date.now();
+    const verify = await run('verify', { 'verify-image': 'contoso.azurecr.io/no-such-image:1' });
+    expect(verify.code).toBe(1);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    const v = verifications(verify)[0]!;
+    expect(v.cause).toMatch(/could not pull the verification image \((ErrImagePull|ImagePullBackOff)\): .*contoso\.azurecr\.io\/no-such-image:1.*not found/);
+    await gone();
+  });
+
+  it('an unschedulable pod is reported with its FailedScheduling event at verify-timeout', async () => {
+    demo.sb.kube.setUnschedulable(true);
+    try {
+      const verify = await run('verify', { 'verify-timeout': '10' });
+      expect(verify.code).toBe(1);
+      const v = verifications(verify)[0]!;
+      expect(v.cause).toMatch(/never scheduled within verify-timeout \(10 s\): 0\/3 nodes are available: 3 node\(s\) were unschedulable/);
+    } finally {
+      demo.sb.kube.setUnschedulable(false);
+    }
+    await gone();
+  });
+
+  it('SIGTERM mid-verification leaves no pod; the post step deletes what a SIGKILL left', async () => {
+    demo.sb.kube.setUnschedulable(true);
+    try {
+      const term = await run('verify', { 'verify-timeout': '60' }, {}, (child) => {
+        void until(() => ourPods().length === 3).then(() => child.kill('SIGTERM'));
+      });
+      expect(term.code).toBe(143);
+      await gone();
+
+      const killed = await run('verify', { 'verify-timeout': '60' }, {}, (child) => {
+        void until(() => ourPods().length === 3).then(() => child.kill('SIGKILL'));
+      });
+      expect(killed.code).toBe(137);
+      expect(ourPods()).toHaveLength(3);
+      const state = Object.fromEntries(Object.entries(killed.state).map(([k, v]) => [`STATE_${k}`, v]));
+      const post = await runAction({ workspace: ROOT, env: { ...demo.sb.env, ...state }, inputs: {}, entry: 'post.js' });
+      expect(post.code, post.stdout + post.stderr).toBe(0);
+      expect(post.stdout).toMatch(/Deleted leftover verification pod payments\/wi-verify-payments-api-/);
+      await gone();
+    } finally {
+      demo.sb.kube.setUnschedulable(false);
+    }
+  });
+
+  it("two invocations in parallel never delete each other's pods", async () => {
+    demo.sb.kube.setUnschedulable(true);
+    try {
+      // A: killed, its pods left; B: running. A's post step must leave B's pods alone.
+      const a = await run('verify', { 'verify-timeout': '60' }, { GITHUB_JOB: 'staging-a' }, (child) => {
+        void until(() => ourPods().length === 3).then(() => child.kill('SIGKILL'));
+      });
+      const aPods = ourPods().map((p) => p.metadata.name);
+      let bChild: ChildProcess | undefined;
+      const b = run('verify', { 'verify-timeout': '60' }, { GITHUB_JOB: 'staging-b' }, (child) => (bChild = child));
+      await until(() => ourPods().length === 6);
+      const state = Object.fromEntries(Object.entries(a.state).map(([k, v]) => [`STATE_${k}`, v]));
+      const post = await runAction({ workspace: ROOT, env: { ...demo.sb.env, ...state }, inputs: {}, entry: 'post.js' });
+      expect(post.code).toBe(0);
+      await until(() => ourPods().every((p) => !aPods.includes(p.metadata.name)));
+      expect(ourPods().filter((p) => !p.metadata.deletionTimestamp)).toHaveLength(3);
+      bChild!.kill('SIGTERM');
+      expect((await b).code).toBe(143);
+      await gone();
+    } finally {
+      demo.sb.kube.setUnschedulable(false);
+    }
+  });
+});
