@@ -31,17 +31,8 @@ function table(head: string[], rows: string[][]): string[] {
   return [mdTableRow(head), `|${head.map(() => '---').join('|')}|`, ...rows.map(mdTableRow), ''];
 }
 
-/**
- * What verification adds to a result (the verification stage fills them): the diagnosis in
- * plain language, whether the binding was applied at all, the token's claims.
- */
-type Verification = VerificationResult & {
-  cause?: string;
-  fix?: string;
-  notApplied?: boolean;
-  attempts?: number;
-  claims?: { token?: { iss?: string; sub?: string; aud?: string[] }; access?: { tid?: string; oid?: string; appid?: string } };
-};
+/** A verification with its diagnosis (cause, fix), notApplied and claims (src/result.ts). */
+type Verification = VerificationResult;
 
 /** One sentence on why a verification failed: the diagnosis, else the first failed check. */
 export function verificationCause(v: Verification): string {
