@@ -105,8 +105,13 @@ describe('verification through dist/ on the sandbox', () => {
 
   it('propagation that heals inside verify-timeout is waited for inside the pod', async () => {
     const fic = demo.sb.state.identityByName('id-payments')!.fics[0]!;
-    fic.propagatesAt = Date.now() + 2_500;
+    // Not propagated until Entra has refused the pod once (AADSTS70021); then it is: a retry heals.
+    fic.propagatesAt = Date.now() + 120_000;
+    demo.sb.log.reset();
+    const refused = () => demo.sb.log.calls.some((c) => c.service === 'entra' && c.method === 'POST' && c.status === 400);
+    void until(refused, 60_000).then(() => (fic.propagatesAt = 0));
     const verify = await run('verify');
+    fic.propagatesAt = 0;
     expect(verify.code, verify.stdout).toBe(0);
     const v = verifications(verify).find((x) => x.serviceAccount === 'payments-api')!;
     expect(v.ok).toBe(true);
