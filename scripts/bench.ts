@@ -30,6 +30,7 @@ import { azCli, findAz } from '../test/sandbox/az.ts';
 import { startSandboxCore, type SandboxCore } from '../test/sandbox/sandbox.ts';
 import type { CallRecord } from '../test/sandbox/http.ts';
 import { measureStartup } from './bench-startup.ts';
+import { benchVerify } from './bench-verify.ts';
 
 const IDENTITIES = 20;
 const PER_IDENTITY = 10;
@@ -313,6 +314,12 @@ async function main(): Promise<void> {
   } finally {
     await sb.stop();
   }
+  const v = await benchVerify();
+  console.log(`\nVerification: ${v.bindings} bindings, ${v.concurrency} pods at once, each pod's image pull fixed at ${v.pull_ms} ms`);
+  console.log(`BENCH ${JSON.stringify({ scenario: 'verify', bindings: v.bindings, concurrency: v.concurrency, wall_ms: v.wall_ms, one_pod_ms: v.one_pod_ms, target_ms: v.target_ms, verified: v.ok })}`);
+  const verifyOk = v.wall_ms <= v.target_ms && v.ok === v.bindings;
+  console.log(verifyOk ? 'verify meets the target (wall ≤ 1.5 × ceil(bindings / concurrency) × one pod, every binding verified).' : 'verify MISSES the target.');
+  if (!verifyOk) process.exitCode = 1;
 }
 
 await main();

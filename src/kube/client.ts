@@ -233,7 +233,8 @@ const FINISHED = new Set(['Succeeded', 'Failed']);
  * (GET, LIST, access reviews, dry runs: nothing changes) are retried here by the one
  * policy; writes make one attempt and kube/apply.ts retries them, counting attempts.
  */
-export function createKubePort(kc: KubeConfig, net: Network = createNetwork()): KubePort {
+/** `watchIdleMs`: a pod watch silent this long (no event, no bookmark) is re-read and re-made. */
+export function createKubePort(kc: KubeConfig, net: Network = createNetwork(), options: { watchIdleMs?: number } = {}): KubePort {
   /** One attempt, under the timeout and the deadline. */
   const call = async <T>(operation: string, fn: (options: ConfigurationOptions) => Promise<T>, extra?: ConfigurationOptions): Promise<T> => {
     try {
@@ -276,7 +277,7 @@ export function createKubePort(kc: KubeConfig, net: Network = createNetwork()): 
 
   return {
     server: kc.getCurrentCluster()?.server ?? '',
-    ...podOperations(kc, { once: call, retried: read }),
+    ...podOperations(kc, { once: call, retried: read }, options.watchIdleMs),
 
     async readServiceAccount(namespace, name) {
       try {

@@ -73,8 +73,8 @@ export function diagnoseAadsts(code: number, r: ProbeResult, c: DiagnosisContext
       };
     case 700213:
       return {
-        cause: `The token's subject ${q(t.sub)} is not the credential's ${q(c.subject)} (AADSTS700213): the pod runs as another ServiceAccount or namespace than the credential names.`,
-        fix: `The subject is system:serviceaccount:<namespace>:<ServiceAccount> of the pod: bind ${c.namespace}/${c.serviceAccount} in the mapping, then apply.`,
+        cause: `No federated credential of ${where} with the token's issuer names its subject ${q(t.sub)} (AADSTS700213)${t.sub !== c.subject ? `; the binding expects ${q(c.subject)}` : ''}: they name other ServiceAccounts or namespaces.`,
+        fix: ficFix(`The subject is system:serviceaccount:<namespace>:<ServiceAccount> of the pod, here ${q(t.sub)}.`),
       };
     case 7002138:
       return {

@@ -38,7 +38,7 @@ describe('Kubernetes wiring', () => {
     const sb = await startSandboxCore<KubeLike>({ scenario: `${dir}pod-identity.yaml` }, factory);
     trustSandboxCa(sb.tls.caPem);
     try {
-      expect(seen.options).toMatchObject({ authorityHost: sb.urls.entra, tenantId: sb.tenantId, webhook: true });
+      expect(seen.options).toMatchObject({ authorityHost: `${sb.urls.entra}/`, tenantId: sb.tenantId, webhook: true });
       expect(seen.options!.clusterIssuer.url).toBe(sb.issuers['aks-staging']!.url);
       const ids = seen.seeded.filter((o) => (o as { kind: string }).kind === 'AzureIdentity') as { spec: Record<string, unknown> }[];
       const payments = sb.state.identityByName('id-payments')!;

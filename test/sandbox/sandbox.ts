@@ -417,7 +417,9 @@ export async function startSandboxCore<K extends KubeLike | undefined>(
         webhookNamespace: kubeSpec.webhookNamespace,
         // Behind the proxy the webhook injects the public cloud's authority (as the AKS add-on
         // does) and the node gives pods the proxy: their only way out, as egress is on AKS.
-        authorityHost: proxy ? 'https://login.microsoftonline.com/' : urls.entra,
+        // With its trailing slash, as the webhook injects the cloud's authority (DESIGN §5).
+        authorityHost: proxy ? 'https://login.microsoftonline.com/' : `${urls.entra}/`,
+        webhookVersion: kubeSpec.webhookVersion,
         podEnv: proxy ? podNetworkEnv(proxy.url) : undefined,
         tenantId,
       });

@@ -54,6 +54,8 @@ export interface ScenarioKube {
   cluster?: string;
   webhook?: boolean;
   webhookNamespace?: 'kube-system' | 'azure-workload-identity-system';
+  /** 'v1.5' (default) or 'v1.6': where the webhook mounts the projected token. */
+  webhookVersion?: 'v1.5' | 'v1.6';
   images?: string[];
   unschedulable?: boolean;
   namespaces?: (string | { name: string; labels?: Record<string, string>; annotations?: Record<string, string> })[];

@@ -88,6 +88,9 @@ describe('the verification pod on the sandbox', () => {
     expect(result.token).toMatchObject({ iss: sb.issuerUrl, sub: SUBJECT, aud: ['api://AzureADTokenExchange'] });
     expect(result.access).toEqual({ tid: sb.tenantId, oid: id.principalId, appid: id.clientId });
     expect(log).not.toMatch(/eyJ[\w-]+\.[\w-]+/);
+    // As the webhook injects it: with its trailing slash, which the probe must not double.
+    expect(result.env.authorityHost).toBe(`${sb.urls.entra}/`);
+    expect(result.env.tokenFile).toMatch(/\/azure-identity-token$/);
     // Exactly one exchange reached Entra, from the pod.
     expect(sb.log.calls.filter((c) => c.service === 'entra' && c.method === 'POST' && c.path.endsWith('/oauth2/v2.0/token'))).toHaveLength(1);
   });
@@ -111,5 +114,45 @@ describe('the verification pod on the sandbox', () => {
 
   it('the probe fits a `node -e` argument many times over', () => {
     expect(probeSource().length).toBeLessThan(8 * 1024);
+  });
+});
+
+describe('webhook v1.6 (token under /var/run/secrets/azure/wi/token)', () => {
+  it('the probe reads $AZURE_FEDERATED_TOKEN_FILE wherever the webhook put it', async () => {
+    const v16 = await startSandbox({
+      scenario: {
+        resourceGroups: ['rg-identities'],
+        identities: [{ name: 'id-payments', federatedCredentials: [{ name: 'p', issuer: '{{issuer:aks-stg}}', subject: SUBJECT }] }],
+        clusters: [{ name: 'aks-stg', resourceGroup: 'rg-aks' }],
+        kube: {
+          webhookVersion: 'v1.6',
+          namespaces: [{ name: 'payments', labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } }],
+          serviceAccounts: [{ namespace: 'payments', name: 'payments-api', annotations: { 'azure.workload.identity/client-id': '{{identity:id-payments.clientId}}' } }],
+        },
+      },
+    });
+    try {
+      const kc = new KubeConfig();
+      kc.loadFromFile(v16.kubeconfigPath);
+      const api = kc.makeApiClient(CoreV1Api);
+      const id = v16.state.identityByName('id-payments')!;
+      const expect16: ProbeExpectation = { ...expectation(), clientId: id.clientId, tenantId: v16.tenantId, issuer: v16.issuerUrl };
+      const body = verificationPod({ invocation: newInvocation({}), environment: 'staging', namespace: 'payments', serviceAccount: 'payments-api', image: 'mcr.microsoft.com/azurelinux/base/nodejs:24', timeoutSeconds: 60, expect: expect16 }) as unknown as V1Pod;
+      const created = await api.createNamespacedPod({ namespace: 'payments', body });
+      expect(created.spec!.containers[0]!.env).toContainEqual({ name: 'AZURE_FEDERATED_TOKEN_FILE', value: '/var/run/secrets/azure/wi/token/azure-identity-token' });
+      let log = '';
+      for (const end = Date.now() + 30_000; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) {
+        const pod = await api.readNamespacedPod({ name: body.metadata!.name!, namespace: 'payments' });
+        if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') {
+          log = await api.readNamespacedPodLog({ name: body.metadata!.name!, namespace: 'payments', container: 'probe' });
+          break;
+        }
+      }
+      const result = resultOf(log);
+      expect(result.ok, JSON.stringify(result.checks)).toBe(true);
+      expect(result.access?.oid).toBe(id.principalId);
+    } finally {
+      await v16.stop();
+    }
   });
 });

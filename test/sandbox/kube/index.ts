@@ -44,6 +44,8 @@ export interface KubeOptions {
   authorityHost: string;
   /** The webhook's configured tenant (AZURE_TENANT_ID default). */
   tenantId: string;
+  /** Which webhook release: 'v1.5' (default; token under /var/run/secrets/azure/tokens) or 'v1.6' (…/azure/wi/token). */
+  webhookVersion?: 'v1.5' | 'v1.6';
   /** Environment the node gives every container before its own (the sandbox proxy, when there is one). */
   podEnv?: Record<string, string>;
   /**
@@ -67,6 +69,8 @@ export interface KubeEmulator {
   /** true: installed; false: absent (no mutation, no MutatingWebhookConfiguration); 'unreachable': installed but its service has no endpoints. */
   setWebhook(on: boolean | 'unreachable'): void;
   setUnschedulable(on: boolean): void;
+  /** Open watches stay connected but send nothing, bookmarks included (a silently dropped connection). */
+  stallWatches(on: boolean): void;
   denyRbac(rule: DenyRule): void;
   clearRbac(): void;
   /** Kills running containers, ends watches and log streams, removes temp files. */
@@ -86,7 +90,7 @@ export function createKube(ctx: SandboxContext, options: KubeOptions): KubeEmula
   let unschedulable = options.unschedulable ?? false;
   const state: ApiState = {
     webhook: options.webhook ?? true,
-    webhookSettings: { tenantId: options.tenantId, authorityHost: options.authorityHost },
+    webhookSettings: { tenantId: options.tenantId, authorityHost: options.authorityHost, version: options.webhookVersion },
   };
 
   const dir = join(ctx.workDir, 'kube');
@@ -265,6 +269,9 @@ export function createKube(ctx: SandboxContext, options: KubeOptions): KubeEmula
     setWebhook(on) {
       state.webhook = on;
       installWebhook(on !== false);
+    },
+    stallWatches(on) {
+      watches.stalled = on;
     },
     setUnschedulable(on) {
       unschedulable = on;

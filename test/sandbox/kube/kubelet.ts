@@ -23,6 +23,7 @@ import { join } from 'node:path';
 import type { ClusterIssuer } from '../cluster-issuer.ts';
 import { expand, fieldRefValue, isNodeCommand, qualifiedImage, writeFile } from './container.ts';
 import { timestamp, type EventRecorder } from './events.ts';
+import { egressDenied, writeBlackHole } from './network-policy.ts';
 import type { PodLogs } from './logs.ts';
 import type { Change, KubeStore } from './store.ts';
 import { signServiceAccountToken } from './tokens.ts';
@@ -86,8 +87,13 @@ export class Kubelet {
   private unsubscribe: (() => void) | undefined;
   private stopped = false;
 
+  /** The preload that drops a pod's egress (network-policy.ts). */
+  private readonly blackHole: string;
+
   constructor(options: KubeletOptions) {
     this.o = options;
+    mkdirSync(this.o.workDir, { recursive: true });
+    this.blackHole = writeBlackHole(this.o.workDir);
     this.unsubscribe = this.o.store.subscribe((c) => this.onChange(c));
   }
 
@@ -491,6 +497,8 @@ export class Kubelet {
   private spawnNode(run: PodRun, c: Container, args: string[], env: Record<string, string>, map: (s: string) => string): Promise<number | undefined> {
     const mappedEnv: Record<string, string> = {};
     for (const [k, v] of Object.entries(env)) mappedEnv[k] = map(v);
+    const pod = this.current(run);
+    if (pod && egressDenied(this.o.store, pod)) mappedEnv['NODE_OPTIONS'] = `${mappedEnv['NODE_OPTIONS'] ?? ''} --require ${this.blackHole}`.trim();
     const cwd = join(run.dir, 'rootfs', c.workingDir ?? '');
     mkdirSync(cwd, { recursive: true });
     mkdirSync(mappedEnv['HOME']!, { recursive: true });

@@ -86,6 +86,11 @@ export const RESOURCES: ResourceDef[] = [
     group: 'batch', version: 'v1', kind: 'Job', listKind: 'JobList', plural: 'jobs', singular: 'job',
     namespaced: true, categories: ['all'], verbs: ALL, statusSubresource: true, generation: true, subresources: [statusSub('Job')],
   },
+  // networking.k8s.io/v1: stored and served; the kubelet applies egress-deny policies (kubelet.ts)
+  {
+    group: 'networking.k8s.io', version: 'v1', kind: 'NetworkPolicy', listKind: 'NetworkPolicyList', plural: 'networkpolicies', singular: 'networkpolicy',
+    namespaced: true, shortNames: ['netpol'], verbs: ALL, generation: true,
+  },
   // admissionregistration.k8s.io/v1
   {
     group: 'admissionregistration.k8s.io', version: 'v1', kind: 'MutatingWebhookConfiguration', listKind: 'MutatingWebhookConfigurationList',

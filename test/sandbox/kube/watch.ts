@@ -29,6 +29,11 @@ export interface WatchRequest {
 export class Watches {
   private readonly open = new Set<ServerResponse>();
   private readonly store: KubeStore;
+  /**
+   * Stalled: open watches stay connected but deliver nothing, not even bookmarks — a
+   * connection a load balancer or NAT dropped silently. Clients need an idle timeout.
+   */
+  stalled = false;
 
   constructor(store: KubeStore) {
     this.store = store;
@@ -44,7 +49,7 @@ export class Watches {
     let first = true;
     let lastRv = 0;
     const send = (type: WatchEventType | 'BOOKMARK' | 'ERROR', object: unknown) => {
-      if (res.writableEnded || res.destroyed) return;
+      if (res.writableEnded || res.destroyed || this.stalled) return;
       let obj = object;
       if (w.table && type !== 'BOOKMARK' && type !== 'ERROR') {
         const o = object as KObject;

@@ -32,9 +32,14 @@ export const TOKEN_FILE_NAME = 'azure-identity-token';
 export const TOKEN_MOUNT_PATH = '/var/run/secrets/azure/tokens';
 export const DEFAULT_AUDIENCE = 'api://AzureADTokenExchange';
 
+/** Where v1.6 and later mount the token (DESIGN §5): clients must read $AZURE_FEDERATED_TOKEN_FILE. */
+export const TOKEN_MOUNT_PATH_V16 = '/var/run/secrets/azure/wi/token';
+
 export interface WebhookSettings {
   tenantId: string;
   authorityHost: string;
+  /** 'v1.5' (default, /var/run/secrets/azure/tokens) or 'v1.6' (/var/run/secrets/azure/wi/token). */
+  version?: 'v1.5' | 'v1.6';
 }
 
 interface LabelSelector {
@@ -114,7 +119,7 @@ function tokenExpiration(pod: Pod, sa: ServiceAccount): number {
   return exp;
 }
 
-function mutateContainer(c: Container, env: { name: string; value: string }[]): Container {
+function mutateContainer(c: Container, env: { name: string; value: string }[], mountPath: string): Container {
   const out = clone(c);
   const have = new Set((out.env ?? []).map((e) => e.name));
   for (const e of env) {
@@ -122,7 +127,7 @@ function mutateContainer(c: Container, env: { name: string; value: string }[]): 
     (out.env ??= []).push({ name: e.name, value: e.value });
   }
   if (!(out.volumeMounts ?? []).some((m) => m.name === TOKEN_FILE_NAME)) {
-    (out.volumeMounts ??= []).push({ name: TOKEN_FILE_NAME, mountPath: TOKEN_MOUNT_PATH, readOnly: true });
+    (out.volumeMounts ??= []).push({ name: TOKEN_FILE_NAME, mountPath, readOnly: true });
   }
   return out;
 }
@@ -144,16 +149,17 @@ export function mutatePod(pod: Pod, sa: ServiceAccount | undefined, settings: We
       .map((s) => s.trim())
       .filter(Boolean),
   );
+  const mountPath = settings.version === 'v1.6' ? TOKEN_MOUNT_PATH_V16 : TOKEN_MOUNT_PATH;
   const env = [
     { name: 'AZURE_CLIENT_ID', value: clientId },
     { name: 'AZURE_TENANT_ID', value: tenantId },
-    { name: 'AZURE_FEDERATED_TOKEN_FILE', value: `${TOKEN_MOUNT_PATH}/${TOKEN_FILE_NAME}` },
+    { name: 'AZURE_FEDERATED_TOKEN_FILE', value: `${mountPath}/${TOKEN_FILE_NAME}` },
     { name: 'AZURE_AUTHORITY_HOST', value: settings.authorityHost },
   ];
   const out = clone(pod);
-  out.spec.initContainers = out.spec.initContainers?.map((c) => (skip.has(c.name) ? c : mutateContainer(c, env)));
+  out.spec.initContainers = out.spec.initContainers?.map((c) => (skip.has(c.name) ? c : mutateContainer(c, env, mountPath)));
   if (!out.spec.initContainers) delete out.spec.initContainers;
-  out.spec.containers = out.spec.containers.map((c) => (skip.has(c.name) ? c : mutateContainer(c, env)));
+  out.spec.containers = out.spec.containers.map((c) => (skip.has(c.name) ? c : mutateContainer(c, env, mountPath)));
   const hasVolume = (out.spec.volumes ?? []).some((v) => (v.projected?.sources ?? []).some((s) => s.serviceAccountToken?.path === TOKEN_FILE_NAME));
   if (!hasVolume) {
     (out.spec.volumes ??= []).push({
