@@ -194,6 +194,13 @@ describe('federated credential diff', () => {
       const { changes } = diff({ bindings: [b, other], observed: observedMap([[idA, observed]]), prune: true });
       expect(summary(changes)).toEqual(['unchanged id-payments/staging-payments-api']);
     });
+
+    it("keeps a credential under the name another environment's binding of the same ServiceAccount uses, even repointed by hand", () => {
+      const canary = binding({ env: 'canary', ns: 'payments', sa: 'api', identity: 'id-payments' });
+      const held = [fic('staging-payments-api', sa('payments', 'api')), fic('canary-payments-api', sa('payments', 'api-v2'))];
+      const { changes } = diff({ bindings: [b, canary], observed: observedMap([[idA, held]]), prune: true });
+      expect(summary(changes).filter((c) => c.startsWith('delete'))).toEqual([]);
+    });
   });
 
   it('maps bindings of several environments sharing one issuer+subject on one identity to one credential', () => {

@@ -90,5 +90,27 @@ describe('prune after a binding moved to another identity (dist/index.js on the 
     expect(staging.code, staging.stdout).toBe(0);
     expect(planned(staging.outputs.result!).filter((p: string) => p.includes('id-reporting'))).toEqual([]);
   });
-});
 
+  it('never prunes the credential of another environment whose cluster cannot be read: it may be this very cluster', async () => {
+    // Its own identity, so the other tests' exact credential lists stay theirs.
+    const tenantId = demo.sb.state.identityByName('id-payments')!.tenantId;
+    const shared = demo.sb.state.addIdentity({ subscriptionId: '5f0c3a1e-2b4d-4c6e-8f90-1a2b3c4d5e6f', resourceGroup: 'rg-identities', name: 'id-shared-blue', tenantId });
+    demo.sb.state.addFic(shared, { name: 'staging-blue_reporting_report-generator', issuer: demo.sb.issuerUrl, subject: 'system:serviceaccount:reporting:report-generator' });
+    const text = [
+      'version: 1',
+      'defaults:',
+      '  subscriptionId: 5f0c3a1e-2b4d-4c6e-8f90-1a2b3c4d5e6f',
+      '  resourceGroup: rg-identities',
+      'environments:',
+      `  staging: { issuer: "${demo.sb.issuerUrl}" }`,
+      '  staging-blue: { cluster: { resourceGroup: rg-aks-gone, name: aks-gone } }',
+      'bindings:',
+      '  - { namespace: payments, serviceAccount: payments-api, identity: id-shared-blue, environments: [staging] }',
+      '  - { namespace: reporting, serviceAccount: report-generator, identity: id-shared-blue, environments: [staging-blue] }',
+      '',
+    ].join('\n');
+    const staging = await run(text, { mode: 'plan', prune: 'true' });
+    expect(staging.code, staging.stdout).toBe(0);
+    expect(planned(staging.outputs.result!).filter((p: string) => p.includes('id-shared-blue'))).toEqual(['create id-shared-blue/staging_payments_payments-api']);
+  });
+});
