@@ -13,6 +13,7 @@
 // meanwhile never finds it half-written.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { buildInputsHash, BUILD_INPUTS_FILE } from './build-inputs.ts';
 import { writeLicenses } from './licenses.mjs';
 import { generateSchemaValidator, SCHEMA_VALIDATOR } from './schema-validator.mjs';
 import { trimSourceMap } from './trim-source-map.mjs';
@@ -53,6 +54,8 @@ for (const { entry, target } of ENTRIES) {
 }
 for (const [file, text] of Object.entries(STEPS)) writeFileSync(`${next}/${file}`, text);
 writeLicenses(`${next}/licenses.txt`, contents);
+// What this dist/ was built from: the e2e helper refuses a dist/ whose inputs changed since.
+writeFileSync(`${next}/${BUILD_INPUTS_FILE.replace(/^dist\//, '')}`, `${buildInputsHash('.')}\n`);
 if (existsSync('dist')) renameSync('dist', 'build/dist-old');
 renameSync(next, 'dist');
 rmSync('build', { recursive: true, force: true });

@@ -5,8 +5,22 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { BUILD_INPUTS_FILE, buildInputsHash } from '../../scripts/build-inputs.ts';
 
 export const DIST = resolve(import.meta.dirname, '../../dist');
+
+/**
+ * Refuses a dist/ built from other sources than the working tree holds: after an edit of
+ * src/ without `npm run build`, an e2e test would run the old bundle and prove nothing.
+ */
+export function assertFreshDist(root: string): void {
+  const file = join(root, BUILD_INPUTS_FILE);
+  const built = existsSync(file) ? readFileSync(file, 'utf8').trim() : '(none)';
+  const now = buildInputsHash(root);
+  if (built !== now)
+    throw new Error(`${BUILD_INPUTS_FILE} says dist/ was built from other sources (${built.slice(0, 12)}) than the working tree holds (${now.slice(0, 12)}): run 'npm run build' first`);
+}
+let freshDist = false;
 
 export interface ActionRun {
   code: number;
@@ -80,6 +94,11 @@ export interface RunOptions {
 export async function runAction(opts: RunOptions): Promise<ActionRun> {
   const dist = opts.dist ?? DIST;
   if (!existsSync(join(dist, opts.entry ?? 'index.js'))) throw new Error(`${dist} has no ${opts.entry ?? 'index.js'}: run 'npm run build' first`);
+  // This checkout's dist/ (a test may run a copy of it elsewhere): checked once per process.
+  if (dist === DIST && !freshDist) {
+    assertFreshDist(resolve(DIST, '..'));
+    freshDist = true;
+  }
   const dir = mkdtempSync(join(tmpdir(), 'wi-action-'));
   try {
     return await runIn(dir, opts);
