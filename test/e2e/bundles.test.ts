@@ -38,8 +38,8 @@ describe('dist/ ships what a path loads, within its budget', () => {
   const files = readdirSync(DIST).sort();
   const bytes = (f: string): number => statSync(join(DIST, f)).size;
 
-  it('holds the two bundles, their maps, the two step files, package.json and the licenses: no xdg-open, no unused chunk', () => {
-    expect(files).toEqual(['connected.js', 'connected.js.map', 'core.js', 'core.js.map', 'index.js', 'licenses.txt', 'package.json', 'post.js']);
+  it('holds the two bundles, their maps, the two step files, package.json, the licenses and the hash of its inputs: no xdg-open, no unused chunk', () => {
+    expect(files).toEqual(['build-inputs.sha256', 'connected.js', 'connected.js.map', 'core.js', 'core.js.map', 'index.js', 'licenses.txt', 'package.json', 'post.js']);
   });
 
   it('what validate loads is at most 1 MiB, and dist/ no larger than the single bundle was (7 637 418 bytes)', () => {
