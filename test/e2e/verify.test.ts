@@ -4,7 +4,7 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import type { ChildProcess } from 'node:child_process';
 import { ROOT, useDemoSandbox } from './demo-sandbox.ts';
-import { runAction, type ActionRun } from './run-action.ts';
+import { runAction, workspaceWith, type ActionRun } from './run-action.ts';
 
 const demo = useDemoSandbox();
 const MANAGED = 'app.kubernetes.io/managed-by';
@@ -48,6 +48,8 @@ describe('verification through dist/ on the sandbox', () => {
     expect(apply.outputs.verified).toBe('true');
     const v = verifications(apply);
     expect(v.map((x) => `${x.namespace}/${x.serviceAccount} ${x.ok}`)).toEqual(['payments/payments-api true', 'orders/orders-worker true', 'reporting/report-generator true']);
+    // payments enforces Pod Security "restricted": the pod was admitted there and ran.
+    expect(demo.sb.kube.store.get('namespaces', undefined, 'payments')!.metadata.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
     const ids = { 'payments-api': 'id-payments', 'orders-worker': 'id-orders', 'report-generator': 'id-reporting' } as Record<string, string>;
     for (const x of v) {
       expect(x.claims?.access).toMatchObject({ tid: demo.sb.tenantId, oid: demo.sb.state.identityByName(ids[x.serviceAccount]!)!.principalId });
@@ -131,6 +133,44 @@ describe('verification through dist/ on the sandbox', () => {
     } finally {
       fic.propagatesAt = 0;
     }
+  });
+
+  it('a default-deny egress NetworkPolicy: "authority unreachable", which the real workload would meet too', async () => {
+    demo.sb.kube.seed([{ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'default-deny-egress', namespace: 'reporting' }, spec: { podSelector: {}, policyTypes: ['Egress'] } }]);
+    try {
+      const verify = await run('verify', { 'verify-timeout': '12' });
+      expect(verify.code).toBe(1);
+      const v = verifications(verify);
+      expect(v.filter((x) => x.ok).map((x) => x.serviceAccount)).toEqual(['payments-api', 'orders-worker']);
+      const reporting = v.find((x) => x.serviceAccount === 'report-generator')!;
+      expect(reporting.checks.find((c) => c.name === 'exchange')?.detail).toMatch(/no answer within 3000 ms$/);
+      expect(reporting.cause).toMatch(/NetworkPolicy denying egress in namespace 'reporting' — which breaks the real workload's token requests too/);
+    } finally {
+      demo.sb.kube.store.remove('networkpolicies', 'reporting', 'default-deny-egress');
+    }
+    await gone();
+  });
+
+  it('a mapping issuer without the trailing slash, applied by hand: verify runs the pod anyway and names the slash', async () => {
+    const noSlash = demo.sb.issuerUrl.replace(/\/$/, '');
+    const id = demo.sb.state.identityByName('id-payments')!;
+    const saved = [...id.fics];
+    // What `az identity federated-credential create --issuer <no slash>` left: the only credential.
+    id.fics = [];
+    demo.sb.state.addFic(id, { name: 'by-hand', issuer: noSlash, subject: 'system:serviceaccount:payments:payments-api' });
+    const ws = workspaceWith(
+      ['version: 1', 'defaults:', `  tenantId: ${demo.sb.tenantId}`, `  subscriptionId: ${demo.sb.subscriptionId}`, '  resourceGroup: rg-identities', 'environments:', '  staging:', `    issuer: ${noSlash}`, 'bindings:', '  - namespace: payments', '    serviceAccount: payments-api', '    identity: id-payments', ''].join('\n'),
+    );
+    try {
+      const verify = await runAction({ workspace: ws, env: demo.sb.env, inputs: { mode: 'verify', environment: 'staging' } });
+      expect(verify.code).toBe(1);
+      const v = verifications(verify)[0]!;
+      expect(v.aadsts).toBe(700211);
+      expect(v.cause).toContain(`the credential's issuer is '${noSlash}' but the token says '${demo.sb.issuerUrl}' — they differ only by the trailing slash`);
+    } finally {
+      id.fics = saved;
+    }
+    await gone();
   });
 
   it('an image the nodes cannot pull is reported with the kubelet message, without waiting for the timeout', async () => {
