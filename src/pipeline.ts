@@ -10,7 +10,7 @@ import { blockingChecks, planEnvironment, type Ports } from './plan/environment.
 import { isChange } from './plan/types.ts';
 import type { RunReport } from './report/model.ts';
 import { capProblems } from './report/limits.ts';
-import type { Settings } from './settings.ts';
+import { parallelism, type Settings } from './settings.ts';
 import type { LogSink } from './output/sink.ts';
 import { createNetwork, type Network } from './net/index.ts';
 import type { CleanupRegistry } from './cleanup.ts';
@@ -148,7 +148,7 @@ async function planAndApply(run: RunEnvironment, net: Network, mapping: Mapping,
       verify: settings.verify,
       verifyImage: settings.verifyImage,
       prune: settings.prune,
-      concurrency: settings.concurrency,
+      concurrency: parallelism(settings.concurrency),
       subscriptionId: settings.azure.subscriptionId,
     },
     ports,

@@ -5,6 +5,11 @@ import { recognisedAcrossBundles } from './cross-bundle.ts';
 export type Mode = 'validate' | 'plan' | 'apply' | 'verify' | 'discover';
 export const MODES: readonly Mode[] = ['validate', 'plan', 'apply', 'verify', 'discover'];
 
+export type Concurrency = 'auto' | number;
+
+/** Parallel reads (identities, credential lists, the cluster) and Kubernetes writes: `concurrency` when a number, else 8. */
+export const parallelism = (c: Concurrency): number => (c === 'auto' ? 8 : c);
+
 export type AzureCloudName = 'AzureCloud' | 'AzureUSGovernment' | 'AzureChinaCloud';
 
 export interface Settings {
@@ -17,7 +22,8 @@ export interface Settings {
   verifyScope: string;
   /** Verification pods at once (verify-concurrency). */
   verifyConcurrency: number;
-  concurrency: number;
+  /** FIC writers: 'auto' (one per identity, paced; write-pacing.ts) or a number 1–64. */
+  concurrency: Concurrency;
   /** The `timeout` input: deadline of the whole run, in seconds. */
   timeoutSeconds: number;
   prune: boolean;
@@ -78,6 +84,13 @@ function int(get: GetInput, name: string, fallback: number, min: number, max: nu
   return n;
 }
 
+function concurrency(get: GetInput): Concurrency {
+  const raw = get('concurrency').trim();
+  if (raw === '' || raw === 'auto') return 'auto';
+  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 64) throw new InputError('concurrency', `expected auto or a number from 1 to 64, got '${raw}'`);
+  return Number(raw);
+}
+
 function httpsUrl(name: string, raw: string): string {
   let url: URL;
   try {
@@ -122,7 +135,7 @@ export function parseSettings(get: GetInput): Settings {
     // ARM of the cloud: a scope every identity may ask for without a role assignment.
     verifyScope: get('verify-scope').trim() || `${CLOUDS[cloud].armEndpoint}/.default`,
     verifyConcurrency: int(get, 'verify-concurrency', 10, 1, 100),
-    concurrency: int(get, 'concurrency', 8, 1, 64),
+    concurrency: concurrency(get),
     // Up to GitHub's 6 h job limit; under 10 s not even a login fits.
     timeoutSeconds: int(get, 'timeout', 900, 10, 21_600),
     prune: bool(get, 'prune', false),

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { parseSettings } from '../src/settings.ts';
+import { parallelism, parseSettings } from '../src/settings.ts';
 
 const from = (inputs: Record<string, string>) => parseSettings((n) => inputs[n] ?? '');
 
@@ -44,6 +44,16 @@ describe('inputs', () => {
     expect(from({ 'azure-cloud': 'AzureUSGovernment' }).verifyScope).toBe('https://management.usgovcloudapi.net/.default');
     expect(from({ 'azure-cloud': 'AzureChinaCloud' }).verifyScope).toBe('https://management.chinacloudapi.cn/.default');
     expect(() => from({ audience: 'api://a b' })).toThrow("Input 'audience'");
+  });
+
+  it("concurrency is auto unless a number from 1 to 64 overrides it; reads then use that number, 8 with auto", () => {
+    expect(from({}).concurrency).toBe('auto');
+    expect(from({ concurrency: 'auto' }).concurrency).toBe('auto');
+    expect(from({ concurrency: '12' }).concurrency).toBe(12);
+    expect(parallelism(from({}).concurrency)).toBe(8);
+    expect(parallelism(from({ concurrency: '12' }).concurrency)).toBe(12);
+    expect(() => from({ concurrency: '65' })).toThrow("Input 'concurrency': expected auto or a number from 1 to 64, got '65'");
+    expect(() => from({ concurrency: 'fast' })).toThrow("Input 'concurrency': expected auto or a number from 1 to 64, got 'fast'");
   });
 
   it('a sovereign cloud picks its endpoints, explicit endpoints win', () => {

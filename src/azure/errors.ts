@@ -16,14 +16,17 @@ export class AzureCallError extends Error {
   readonly retryAfterMs?: number;
   /** What we were doing, e.g. "PUT federated credential 'x' on identity 'id-a'". */
   readonly operation: string;
+  /** On a 429: the limits whose `x-ms-ratelimit-remaining-*` header said none is left. */
+  readonly exhausted?: RateLimitScope[];
 
-  constructor(operation: string, code: string, message: string, opts: { statusCode?: number; retryAfterMs?: number; cause?: unknown } = {}) {
+  constructor(operation: string, code: string, message: string, opts: { statusCode?: number; retryAfterMs?: number; exhausted?: RateLimitScope[]; cause?: unknown } = {}) {
     super(`${operation}: ${code}${opts.statusCode ? ` (HTTP ${opts.statusCode})` : ''}: ${message}`, { cause: opts.cause });
     this.name = 'AzureCallError';
     this.operation = operation;
     this.code = code;
     if (opts.statusCode !== undefined) this.statusCode = opts.statusCode;
     if (opts.retryAfterMs !== undefined) this.retryAfterMs = opts.retryAfterMs;
+    if (opts.exhausted?.length) this.exhausted = opts.exhausted;
   }
 }
 
@@ -44,6 +47,24 @@ interface RestErrorLike {
 /** Parses the throttling headers the way core-rest-pipeline does (seconds, ms, or an HTTP date). */
 export function retryAfterFromHeaders(headers: HeaderBag | undefined, now = Date.now()): number | undefined {
   return headers ? retryAfterMs((name) => headers.get(name), now) : undefined;
+}
+
+export type RateLimitScope = 'tenant' | 'subscription' | 'resource';
+
+/**
+ * Which limits a throttled answer says are used up: ARM's `x-ms-ratelimit-remaining-
+ * {tenant,subscription}-{writes,deletes}` counts and a resource provider's
+ * `x-ms-ratelimit-remaining-resource: <policy>;<count>` (several policies comma-separated).
+ */
+export function exhaustedLimits(headers: HeaderBag | undefined): RateLimitScope[] {
+  if (!headers) return [];
+  const zero = (raw: string | undefined): boolean => raw !== undefined && raw.split(',').some((part) => part.split(';').pop()!.trim() === '0');
+  const found: RateLimitScope[] = [];
+  for (const scope of ['tenant', 'subscription'] as const) {
+    if (['writes', 'deletes'].some((kind) => zero(headers.get(`x-ms-ratelimit-remaining-${scope}-${kind}`)))) found.push(scope);
+  }
+  if (zero(headers.get('x-ms-ratelimit-remaining-resource'))) found.push('resource');
+  return found;
 }
 
 /** ARM puts `{error: {code, message}}` in the body; RestError usually lifted it already. */
@@ -68,9 +89,11 @@ export function toAzureError(operation: string, err: unknown): AzureCallError {
   const code = (e.code && e.code !== 'REQUEST_SEND_ERROR' ? e.code : undefined) ?? fromBody.code ?? e.code ?? (statusCode ? `HTTP${statusCode}` : 'UnknownError');
   const message = fromBody.message ?? e.message ?? String(err);
   const retryAfterMs = retryAfterFromHeaders(e.response?.headers);
+  const exhausted = statusCode === 429 ? exhaustedLimits(e.response?.headers) : [];
   return new AzureCallError(operation, code, message, {
     ...(statusCode !== undefined ? { statusCode } : {}),
     ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+    ...(exhausted.length ? { exhausted } : {}),
     cause: err,
   });
 }

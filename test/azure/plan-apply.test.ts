@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { applyFederatedCredentials } from '../../src/azure/apply.ts';
 import { AzureCallError, CONCURRENT_FIC_WRITES } from '../../src/azure/errors.ts';
 import { planFederatedCredentials } from '../../src/azure/plan.ts';
+import { createWritePacer } from '../../src/azure/write-pacing.ts';
 import { resolveIdentities } from '../../src/azure/resolve.ts';
 import { isChange, type FicChange } from '../../src/plan/types.ts';
 import { FakePort, maxConcurrent, overlap, type FakeCall } from './fake-port.ts';
@@ -160,7 +161,9 @@ describe('apply', () => {
     const sleep = async (ms: number) => {
       waits.push({ ms, putsBefore: port.calls.filter((c) => c.op === 'put').length });
     };
-    const applied = await applyFederatedCredentials(changes, port, { concurrency: 1, retry: { ...fast, sleep } });
+    // The pacer's rates scaled up: after the 429 it paces to them (4.2 s per identity by default).
+    const pacer = createWritePacer({ rates: { subscription: 1000, identity: 1000 } });
+    const applied = await applyFederatedCredentials(changes, port, { concurrency: 1, retry: { ...fast, sleep }, pacer });
     expect(waits).toEqual([{ ms: 120, putsBefore: 1 }]); // Retry-After, not the 1–5 ms backoff, between the two PUTs
     expect(applied[0]).toMatchObject({ ok: true, attempts: 2 });
     expect(port.calls.filter((c) => c.op === 'put')).toHaveLength(2);

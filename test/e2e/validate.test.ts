@@ -60,7 +60,7 @@ describe('mode: validate (dist/index.js)', () => {
   it('a wrong input value fails naming the input', async () => {
     const run = await runAction({ inputs: { mode: 'validate', concurrency: '0' }, workspace: workspaceWith('version: 1\nbindings: []\n') });
     expect(run.code).toBe(1);
-    expect(run.stdout).toMatch(/::error::Input 'concurrency': expected a number from 1 to 64, got 0/);
+    expect(run.stdout).toMatch(/::error::Input 'concurrency': expected auto or a number from 1 to 64, got '0'/);
   });
 
   it('modes that are not built yet fail loudly instead of succeeding silently', async () => {

@@ -29,6 +29,7 @@ import {
   type SandboxState,
   type UserAssignedIdentity,
 } from './state.ts';
+import { createWriteThrottle, type WriteLimits, type WriteThrottle } from './throttle.ts';
 import { ieq, newId, sleep, uuidFrom } from './util.ts';
 
 export interface ArmOptions {
@@ -36,6 +37,8 @@ export interface ArmOptions {
   pageSize?: number;
   /** How long a FIC write stays in flight in the handler (default DEFAULT_WRITE_HOLD_MS, 200 ms). */
   writeHoldMs?: number;
+  /** Enforce write limits on FIC PUT/DELETE (throttle.ts; FIC_WRITE_LIMITS is the documented table). Off by default. */
+  writeLimits?: WriteLimits;
 }
 
 /**
@@ -106,6 +109,8 @@ export interface ArmEmulator {
   setKubeconfigSource(source: KubeconfigSource): void;
   setPageSize(n: number): void;
   setWriteHold(ms: number): void;
+  /** Start (or, with undefined, stop) enforcing write limits on FIC writes, with fresh buckets. */
+  setWriteLimits(limits: WriteLimits | undefined): void;
   /** RBAC denial: 403 AuthorizationFailed for that action. */
   deny(denial: ArmDenial): void;
   clearDenials(): void;
@@ -152,6 +157,7 @@ const routes = {
 export function createArm(ctx: SandboxContext, state: SandboxState, signer: EntraSigner, options: ArmOptions = {}): ArmEmulator {
   let pageSize = options.pageSize ?? 10;
   let writeHoldMs = options.writeHoldMs ?? DEFAULT_WRITE_HOLD_MS;
+  let throttle: WriteThrottle | undefined = options.writeLimits ? createWriteThrottle(options.writeLimits) : undefined;
   let denials: ArmDenial[] = [];
   /** Identity (lower-cased resource id) → ms until which a FIC write on it is in flight. */
   const busyUntil = new Map<string, number>();
@@ -550,8 +556,16 @@ export function createArm(ctx: SandboxContext, state: SandboxState, signer: Entr
         if (!fic) return resourceNotFound(`Microsoft.ManagedIdentity/userAssignedIdentities/${name}/federatedIdentityCredentials/${ficName}`, rg);
         return { status: 200, body: ficJson(identity, fic) };
       }
-      if (m === 'PUT') return putFic(req, identity, ficName);
-      return deleteFic(identity, ficName);
+      // Throttling comes first: a refused request is not looked at, and costs no token.
+      const limited = throttle?.take(identity.tenantId, identity.subscriptionId, identityResourceId(identity));
+      if (limited && !limited.ok) {
+        return armError(429, 'TooManyRequests', 'The request was throttled: too many writes to user-assigned managed identities. Retry after the time in the Retry-After header.', {
+          ...limited.headers,
+          'retry-after': String(limited.retryAfterSeconds),
+        });
+      }
+      const reply = m === 'PUT' ? await putFic(req, identity, ficName) : await deleteFic(identity, ficName);
+      return limited ? { ...reply, headers: { ...reply.headers, ...limited.headers } } : reply;
     }
     if ((r = routes.clusters.exec(path) ?? routes.subscriptionClusters.exec(path)) && m === 'GET') {
       return listIn(claims, 'Microsoft.ContainerService/managedClusters/read', state.clusters, clusterJson, r[1]!, r[2]);
@@ -600,6 +614,9 @@ export function createArm(ctx: SandboxContext, state: SandboxState, signer: Entr
     },
     setWriteHold(ms) {
       writeHoldMs = Math.max(0, ms);
+    },
+    setWriteLimits(limits) {
+      throttle = limits ? createWriteThrottle(limits) : undefined;
     },
     deny(denial) {
       denials.push(denial);
