@@ -27,6 +27,8 @@
 //                            identities) and its time is scaled linearly to every binding (the
 //                            BENCH line says so). Skipped, with the reason, without az.
 //   verify                   verification pods (bench-verify.ts)
+//   plan-scale               a whole plan of 1000 bindings in 20 namespaces (bench-plan-scale.ts, issue 16):
+//                            Kubernetes reads a few per namespace besides the preflight's, wall ≤ 1.5 s
 // Targets: startup ≤ 150 ms median and ≤ 6 × node, what validate loads ≤ 1 MiB, dist/ ≤
 // 7 637 418 bytes; fic-apply wall ≤ 1.3 × critical path, serial ≥ 10 × wall, 0 writes on an
 // immediate re-run; fic-apply-throttled wall ≤ 1.2 × bound with ≤ 10 % of writes answered 429.
@@ -48,6 +50,8 @@ import type { CallRecord } from '../test/sandbox/http.ts';
 import { FIC_WRITE_LIMITS } from '../test/sandbox/throttle.ts';
 import { measureStartup } from './bench-startup.ts';
 import { benchVerify } from './bench-verify.ts';
+import { armCallKind } from '../test/sandbox/call-kinds.ts';
+import { benchPlanScale, printPlanScale } from './bench-plan-scale.ts';
 
 const IDENTITIES = 20;
 const PER_IDENTITY = 10;
@@ -78,15 +82,7 @@ function mappingText(subscriptionId: string, tenantId: string, identities: numbe
   return lines.join('\n');
 }
 
-function callKind(c: CallRecord): string {
-  if (c.service !== 'arm') return `${c.service} ${c.method}`;
-  const p = c.path.split('?')[0]!.toLowerCase();
-  if (/\/federatedidentitycredentials\/[^/]+$/.test(p)) return `${c.method} fic`;
-  if (/\/federatedidentitycredentials\/?$/.test(p)) return `${c.method} fic-list`;
-  if (/\/userassignedidentities\/[^/]+$/.test(p)) return `${c.method} identity`;
-  if (/\/managedclusters\/[^/]+$/.test(p)) return `${c.method} cluster`;
-  return `${c.method} arm-other`;
-}
+const callKind = (c: CallRecord): string => (c.service === 'arm' ? armCallKind(c) : `${c.service} ${c.method}`);
 
 const isWrite = (c: CallRecord): boolean => c.service === 'arm' && !['GET', 'HEAD'].includes(c.method);
 const identityOf = (c: CallRecord): string => /\/userassignedidentities\/([^/?]+)/i.exec(c.path)?.[1]?.toLowerCase() ?? '?';
@@ -386,6 +382,9 @@ async function main(): Promise<void> {
   const verifyOk = v.wall_ms <= v.target_ms && v.ok === v.bindings;
   console.log(verifyOk ? 'verify meets the target (wall ≤ 1.5 × ceil(bindings / concurrency) × one pod, every binding verified).' : 'verify MISSES the target.');
   if (!verifyOk) process.exitCode = 1;
+  const scale = await benchPlanScale();
+  printPlanScale(scale);
+  if (!scale.ok) process.exitCode = 1;
 }
 
 await main();

@@ -6,13 +6,18 @@
 import { applyFederatedCredentials } from './azure/apply.ts';
 import { applyServiceAccounts } from './kube/apply.ts';
 import type { Network } from './net/index.ts';
+import type { ClusterSnapshot } from './kube/snapshot.ts';
 import type { Ports } from './plan/environment.ts';
 import { parallelism, type Concurrency } from './settings.ts';
 import type { AppliedChange, FicChange, Plan, ServiceAccountChange } from './plan/types.ts';
 
 const saKey = (namespace: string, name: string) => `${namespace}/${name}`;
 
-export async function applyPlan(plan: Plan, ports: Ports, opts: { concurrency: Concurrency; log: (m: string) => void; net?: Network }): Promise<AppliedChange[]> {
+export async function applyPlan(
+  plan: Plan,
+  ports: Ports,
+  opts: { concurrency: Concurrency; log: (m: string) => void; net?: Network; /** The run's snapshot, told what apply wrote. */ snapshot?: ClusterSnapshot },
+): Promise<AppliedChange[]> {
   const net = opts.net ? { net: opts.net } : {};
   const fics = await applyFederatedCredentials(plan.federatedCredentials, ports.azure, { concurrency: opts.concurrency, log: opts.log, ...net });
 
@@ -29,6 +34,6 @@ export async function applyPlan(plan: Plan, ports: Ports, opts: { concurrency: C
       held.push({ change, ok: false, attempts: 0, error: `not applied: its federated credential '${fic.name}' on identity '${fic.identity.name}' could not be written` });
     } else ready.push(change);
   }
-  const sas = await applyServiceAccounts(ready, ports.kube, { concurrency: parallelism(opts.concurrency), ...net });
+  const sas = await applyServiceAccounts(ready, ports.kube, { concurrency: parallelism(opts.concurrency), ...net, snapshot: opts.snapshot });
   return [...fics, ...held, ...sas];
 }

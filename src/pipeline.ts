@@ -7,6 +7,7 @@ import type { Mapping, MappingProblem, ResolvedBinding } from './mapping/types.t
 import { applyPlan } from './apply.ts';
 import { describeFailure } from './failure.ts';
 import { blockingChecks, planEnvironment, type Ports } from './plan/environment.ts';
+import { createClusterSnapshot } from './kube/snapshot.ts';
 import { isChange } from './plan/types.ts';
 import type { RunReport } from './report/model.ts';
 import { capProblems } from './report/limits.ts';
@@ -140,6 +141,8 @@ async function planAndApply(run: RunEnvironment, net: Network, mapping: Mapping,
   }
   net.deadline.check('logging in to Azure and the cluster');
   const ports = await run.connect();
+  // One view of the cluster for the whole run: plan reads it, apply records its writes in it.
+  const snapshot = createClusterSnapshot(ports.kube, { concurrency: parallelism(settings.concurrency) });
   const plan = await planEnvironment(
     {
       mapping,
@@ -152,6 +155,7 @@ async function planAndApply(run: RunEnvironment, net: Network, mapping: Mapping,
       subscriptionId: settings.azure.subscriptionId,
     },
     ports,
+    snapshot,
   );
   report.plan = plan;
   // A plan the deadline cut short is not one to act on or to judge drift by: the pipeline
@@ -170,7 +174,7 @@ async function planAndApply(run: RunEnvironment, net: Network, mapping: Mapping,
     return;
   }
 
-  report.applied = await applyPlan(plan, ports, { concurrency: settings.concurrency, log: (m) => run.sink.info(m), net });
+  report.applied = await applyPlan(plan, ports, { concurrency: settings.concurrency, log: (m) => run.sink.info(m), net, snapshot });
   const failed = report.applied.filter((a) => !a.ok);
   if (failed.length) report.failures.push(`${failed.length} of ${report.applied.length} write(s) failed; ${failed.length === report.applied.length ? 'none was applied' : 'the others were applied'}`);
   if (settings.verify) await verify(run, report, ports, net);

@@ -10,6 +10,7 @@ import { createNetwork, cutOffInFlight, isDeadlineError, withRetry, type Network
 import { outcomeOf } from '../net/outcome.ts';
 import { kubeFailure, kubeRetry } from './policy.ts';
 import { isAlreadyExists, KubeApiError, type KubePort, type ServiceAccountState } from './port.ts';
+import type { ClusterSnapshot } from './snapshot.ts';
 
 export interface ApplyServiceAccountsOptions {
   concurrency: number;
@@ -17,6 +18,8 @@ export interface ApplyServiceAccountsOptions {
   net?: Network;
   /** Overrides of the write retry policy (tests use short delays). */
   retry?: Partial<RetryOptions<KubeApiError>>;
+  /** The run's snapshot: every ServiceAccount written goes into it as the API server returned it, for verification to read. */
+  snapshot?: ClusterSnapshot;
 }
 
 /** The first of our annotations that did not stick (an admission policy may strip, rewrite or keep them). */
@@ -69,6 +72,7 @@ export async function applyServiceAccounts(
       } else {
         sa = await write(() => port.patchServiceAccountAnnotations(namespace, name, patch));
       }
+      options.snapshot?.record('serviceaccounts', sa);
       const lost = notApplied(patch, sa);
       if (lost) {
         const wanted = patch[lost];

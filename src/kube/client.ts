@@ -18,7 +18,6 @@ import {
   type ConfigurationOptions,
   type V1MutatingWebhookConfigurationList,
   type V1Pod,
-  type V1PodList,
   type V1ServiceAccount,
 } from '@kubernetes/client-node';
 import { createNetwork, networkCode, requestSignal, retryAfterMs, withRetry, type Network } from '../net/index.ts';
@@ -27,7 +26,8 @@ import { decodeKubeconfigInput } from './kubeconfig-input.ts';
 import { KUBECONFIG_FILE_PREFIX, kubeconfigTempDir } from './temp-files.ts';
 import { kubeFailure, kubeRetry, withSignal } from './policy.ts';
 import { podOperations } from './pods.ts';
-import { KubeApiError, type KubePort, type PodRef, type ServiceAccountState, type WebhookRegistration } from './port.ts';
+import { createObjectLister } from './list.ts';
+import { KubeApiError, type KubePort, type ServiceAccountState, type WebhookRegistration } from './port.ts';
 
 export type * from './port.ts';
 export { KubeApiError } from './port.ts';
@@ -226,8 +226,6 @@ function saState(sa: V1ServiceAccount, namespace: string, name: string): Service
   };
 }
 
-const FINISHED = new Set(['Succeeded', 'Failed']);
-
 /**
  * The adapter. Every call is bounded by the request timeout and the run's deadline; reads
  * (GET, LIST, access reviews, dry runs: nothing changes) are retried here by the one
@@ -314,31 +312,7 @@ export function createKubePort(kc: KubeConfig, net: Network = createNetwork(), o
       return saState(patched, namespace, name);
     },
 
-    async listPodsUsingServiceAccount(namespace, serviceAccount) {
-      const op = `list pods in ${namespace}`;
-      const pods: PodRef[] = [];
-      let cont: string | undefined;
-      do {
-        const page: V1PodList = await read(op, (o) =>
-          api.core.listNamespacedPod({ namespace, fieldSelector: `spec.serviceAccountName=${serviceAccount}`, limit: 500, _continue: cont }, o),
-        );
-        for (const p of page.items) {
-          // Filter here too: the field selector is advisory for anything but a real API server.
-          if ((p.spec?.serviceAccountName ?? 'default') !== serviceAccount) continue;
-          const phase = p.status?.phase ?? 'Unknown';
-          if (FINISHED.has(phase)) continue;
-          const owner = p.metadata?.ownerReferences?.find((o) => o.controller) ?? p.metadata?.ownerReferences?.[0];
-          pods.push({
-            name: p.metadata?.name ?? '',
-            phase,
-            usesWorkloadIdentity: p.metadata?.labels?.['azure.workload.identity/use'] === 'true',
-            owner: owner ? `${owner.kind}/${owner.name}` : undefined,
-          });
-        }
-        cont = page.metadata?._continue || undefined;
-      } while (cont);
-      return pods.sort((a, b) => a.name.localeCompare(b.name));
-    },
+    listObjects: createObjectLister(kc, read),
 
     async readNamespace(name) {
       try {

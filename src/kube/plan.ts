@@ -1,12 +1,12 @@
 // Observe the ServiceAccounts the bindings name and diff them (src/plan/service-accounts.ts).
-// Reads only: plan mode must make zero writes to the cluster.
-import pLimit from 'p-limit';
+// Reads only, and only through the run's cluster snapshot (snapshot.ts): one LIST of
+// ServiceAccounts per namespace, and of pods where an identity changes — never a request
+// per binding. Plan mode makes zero writes to the cluster.
 import { identityKey } from '../mapping/identity.ts';
 import type { ResolvedBinding } from '../mapping/types.ts';
 import type { PreflightCheck, ServiceAccountChange } from '../plan/types.ts';
 import { changesIdentity, diffServiceAccounts, serviceAccountKey, type ObservedServiceAccount } from '../plan/service-accounts.ts';
-import type { KubePort } from './port.ts';
-
+import { activePodsOf, type ClusterSnapshot } from './snapshot.ts';
 
 export interface PlanServiceAccountsInput {
   bindings: ResolvedBinding[];
@@ -16,8 +16,6 @@ export interface PlanServiceAccountsInput {
   tenantIds?: ReadonlyMap<string, string>;
   /** Last fallback for the tenant. */
   tenantId?: string;
-  /** Parallel reads; default 8. */
-  concurrency?: number;
   /**
    * The ServiceAccounts already being read (observeServiceAccounts), so the reads can run
    * while Azure is planned: only the diff needs the client IDs. Read here when absent.
@@ -36,9 +34,8 @@ export interface ServiceAccountPlan {
   checks: PreflightCheck[];
 }
 
-/** Reads each ServiceAccount the bindings name once. Never rejects: a failed read is a check. */
-export async function observeServiceAccounts(bindings: ResolvedBinding[], port: KubePort, concurrency = 8): Promise<ServiceAccountObservation> {
-  const limit = pLimit(concurrency);
+/** Reads the ServiceAccounts the bindings name from the snapshot. Never rejects: a failed read is a check. */
+export async function observeServiceAccounts(bindings: ResolvedBinding[], snapshot: ClusterSnapshot): Promise<ServiceAccountObservation> {
   const observed = new Map<string, ObservedServiceAccount>();
   const unreadable = new Map<string, PreflightCheck>();
 
@@ -47,32 +44,30 @@ export async function observeServiceAccounts(bindings: ResolvedBinding[], port: 
     const key = serviceAccountKey(b.namespace, b.serviceAccount);
     if (!first.has(key)) first.set(key, b);
   }
+  await snapshot.read('serviceaccounts', [...first.values()].map((b) => b.namespace));
 
   await Promise.all(
-    [...first].map(([key, b]) =>
-      limit(async () => {
-        try {
-          const sa = await port.readServiceAccount(b.namespace, b.serviceAccount);
-          if (sa) observed.set(key, { labels: sa.labels, annotations: sa.annotations });
-        } catch (err) {
-          unreadable.set(key, {
-            name: 'service-account',
-            ok: false,
-            severity: 'error',
-            detail: `Could not read ServiceAccount ${key}: ${(err as Error).message}`,
-            fix: 'Grant the action get on serviceaccounts in this namespace (see the rbac check).',
-            at: b.at,
-          });
-        }
-      }),
-    ),
+    [...first].map(async ([key, b]) => {
+      try {
+        const sa = await snapshot.get('serviceaccounts', b.namespace, b.serviceAccount);
+        if (sa) observed.set(key, { labels: sa.labels, annotations: sa.annotations });
+      } catch (err) {
+        unreadable.set(key, {
+          name: 'service-account',
+          ok: false,
+          severity: 'error',
+          detail: `Could not read ServiceAccount ${key}: ${(err as Error).message}`,
+          fix: 'Grant the action list on serviceaccounts in this namespace (see the rbac check).',
+          at: b.at,
+        });
+      }
+    }),
   );
   return { observed, unreadable };
 }
 
-export async function planServiceAccounts(input: PlanServiceAccountsInput, port: KubePort): Promise<ServiceAccountPlan> {
-  const limit = pLimit(input.concurrency ?? 8);
-  const { observed, unreadable } = await (input.observation ?? observeServiceAccounts(input.bindings, port, input.concurrency));
+export async function planServiceAccounts(input: PlanServiceAccountsInput, snapshot: ClusterSnapshot): Promise<ServiceAccountPlan> {
+  const { observed, unreadable } = await (input.observation ?? observeServiceAccounts(input.bindings, snapshot));
   const keys = new Set(input.bindings.map((b) => serviceAccountKey(b.namespace, b.serviceAccount)));
   // Only the ServiceAccounts planned here: the observation may cover more bindings.
   const checks = [...unreadable].filter(([key]) => keys.has(key)).map(([, check]) => check);
@@ -90,26 +85,25 @@ export async function planServiceAccounts(input: PlanServiceAccountsInput, port:
   const needPods = firstPass.changes.filter(changesIdentity);
   if (!needPods.length) return { changes: firstPass.changes, checks: [...checks, ...firstPass.checks] };
 
+  await snapshot.read('pods', needPods.map((c) => c.namespace));
   await Promise.all(
-    needPods.map((c) =>
-      limit(async () => {
-        const key = serviceAccountKey(c.namespace, c.name);
-        try {
-          const pods = await port.listPodsUsingServiceAccount(c.namespace, c.name);
-          const sa = observed.get(key)!;
-          observed.set(key, { ...sa, pods: pods.map((p) => ({ name: p.name, owner: p.owner })) });
-        } catch (err) {
-          checks.push({
-            name: 'service-account',
-            ok: false,
-            severity: 'warning',
-            detail: `Could not list the pods using ServiceAccount ${key}, so the pods to restart after the client ID change are unknown: ${(err as Error).message}`,
-            fix: `List them with: kubectl get pods -n ${c.namespace} --field-selector spec.serviceAccountName=${c.name}`,
-            at: c.binding.at,
-          });
-        }
-      }),
-    ),
+    needPods.map(async (c) => {
+      const key = serviceAccountKey(c.namespace, c.name);
+      try {
+        const pods = activePodsOf(await snapshot.list('pods', c.namespace), c.name);
+        const sa = observed.get(key)!;
+        observed.set(key, { ...sa, pods: pods.map((p) => ({ name: p.name, owner: p.owner })) });
+      } catch (err) {
+        checks.push({
+          name: 'service-account',
+          ok: false,
+          severity: 'warning',
+          detail: `Could not list the pods using ServiceAccount ${key}, so the pods to restart after the client ID change are unknown: ${(err as Error).message}`,
+          fix: `List them with: kubectl get pods -n ${c.namespace} --field-selector spec.serviceAccountName=${c.name}`,
+          at: c.binding.at,
+        });
+      }
+    }),
   );
   const result = diffServiceAccounts(diffInput);
   return { changes: result.changes, checks: [...checks, ...result.checks] };

@@ -27,6 +27,68 @@ export interface PodRef {
   owner?: string;
 }
 
+/** The kinds a cluster snapshot holds (snapshot.ts): what plan, preflight, readiness and verification read. */
+export type WorkloadKind = 'deployments' | 'statefulsets' | 'daemonsets' | 'jobs' | 'cronjobs';
+export type SnapshotKind = 'serviceaccounts' | 'pods' | WorkloadKind;
+
+export interface ContainerState {
+  name: string;
+  /** Env as the spec sets it: a hard-coded AZURE_CLIENT_ID wins over the webhook's (DESIGN §5). */
+  env: { name: string; value?: string }[];
+}
+
+export interface PodState extends PodRef {
+  namespace: string;
+  serviceAccountName: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  containers: ContainerState[];
+  resourceVersion?: string;
+}
+
+/** A workload's pod template: what its next pods will be (the webhook mutates them on creation). */
+export interface PodTemplateState {
+  serviceAccountName: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  containers: ContainerState[];
+}
+
+export interface WorkloadState {
+  kind: WorkloadKind;
+  namespace: string;
+  name: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  /** Deployments and StatefulSets; undefined for the others. */
+  replicas?: number;
+  template: PodTemplateState;
+  resourceVersion?: string;
+}
+
+export interface SnapshotObjects {
+  serviceaccounts: ServiceAccountState;
+  pods: PodState;
+  deployments: WorkloadState;
+  statefulsets: WorkloadState;
+  daemonsets: WorkloadState;
+  jobs: WorkloadState;
+  cronjobs: WorkloadState;
+}
+
+/** One page of a LIST: `continue` is the token of the next page, absent on the last. */
+export interface ObjectPage<T> {
+  items: T[];
+  continue?: string;
+}
+
+export interface ListRequest {
+  /** Absent: cluster-wide (every namespace). */
+  namespace?: string;
+  limit: number;
+  continue?: string;
+}
+
 export interface NamespaceState {
   name: string;
   phase: string; // Active | Terminating
@@ -115,8 +177,8 @@ export interface KubePort {
    * workload-identity-action): every label, other annotation, secret and imagePullSecret stays.
    */
   patchServiceAccountAnnotations(namespace: string, name: string, annotations: Record<string, string | null>): Promise<ServiceAccountState>;
-  /** Pods not yet finished (not Succeeded/Failed) whose spec.serviceAccountName is `serviceAccount`. */
-  listPodsUsingServiceAccount(namespace: string, serviceAccount: string): Promise<PodRef[]>;
+  /** One page of a LIST of a kind, in a namespace or cluster-wide: the snapshot (snapshot.ts) reads through it. */
+  listObjects<K extends SnapshotKind>(kind: K, request: ListRequest): Promise<ObjectPage<SnapshotObjects[K]>>;
   /** undefined when the namespace does not exist. */
   readNamespace(name: string): Promise<NamespaceState | undefined>;
   selfSubjectAccessReview(query: AccessQuery): Promise<AccessAnswer>;

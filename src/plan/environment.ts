@@ -9,6 +9,7 @@ import type { KubePort } from '../kube/port.ts';
 import { otherClusterReason } from '../kube/cluster-host.ts';
 import { preflight } from '../kube/preflight/index.ts';
 import { observeServiceAccounts, planServiceAccounts } from '../kube/plan.ts';
+import { createClusterSnapshot, type ClusterSnapshot } from '../kube/snapshot.ts';
 import { resolveBindings, selectEnvironment } from '../mapping/index.ts';
 import type { ClusterRef, Mapping, ResolvedBinding, SourcePosition } from '../mapping/types.ts';
 import type { Plan, PreflightCheck } from './types.ts';
@@ -111,7 +112,15 @@ const otherEnvironments = (input: PlanInput): ResolvedBinding[] =>
     .filter((e) => e.name !== input.environment)
     .flatMap((e) => resolveBindings(input.mapping, e.name, { subscriptionId: input.subscriptionId }));
 
-export async function planEnvironment(input: PlanInput, ports: Ports): Promise<Plan> {
+/**
+ * `snapshot` is the run's view of the cluster (src/kube/snapshot.ts): pass the one apply and
+ * verification will read after the plan; a fresh one is made when absent.
+ */
+export async function planEnvironment(
+  input: PlanInput,
+  ports: Ports,
+  snapshot: ClusterSnapshot = createClusterSnapshot(ports.kube, { concurrency: input.concurrency }),
+): Promise<Plan> {
   const bindings = resolveBindings(input.mapping, input.environment, { subscriptionId: input.subscriptionId });
   const source = issuerSource(input.mapping, input.environment);
   const resolved = await resolveIssuer(source, ports.azure, input.subscriptionId);
@@ -136,7 +145,7 @@ export async function planEnvironment(input: PlanInput, ports: Ports): Promise<P
   }
 
   // The ServiceAccounts are read while Azure is planned: only their diff needs the client IDs.
-  const observation = observeServiceAccounts(bindings, ports.kube, input.concurrency);
+  const observation = observeServiceAccounts(bindings, snapshot);
   // The cluster's own issuer, read once: the issuer check compares it, and the FIC diff keeps
   // from advising to delete a credential that carries it.
   const discovery = ports.kube.getOpenIdConfiguration();
@@ -169,10 +178,7 @@ export async function planEnvironment(input: PlanInput, ports: Ports): Promise<P
   // Each identity's tenant from ARM, for bindings whose mapping names none.
   const tenantIds = new Map([...fics.identities].map(([key, identity]) => [key, identity.tenantId]));
   const known = bindings.filter((b) => clientIds.has(identityKey(b.identity.resourceId)));
-  const sas = await planServiceAccounts(
-    { bindings: known, clientIds, tenantIds, concurrency: input.concurrency, observation },
-    ports.kube,
-  );
+  const sas = await planServiceAccounts({ bindings: known, clientIds, tenantIds, observation }, snapshot);
   plan.serviceAccounts = sas.changes;
   plan.preflight.push(...sas.checks);
   return plan;

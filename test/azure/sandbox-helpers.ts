@@ -107,11 +107,4 @@ export function connect(sb: AzureSandbox): { credential: TokenCredential; port: 
 }
 
 /** ARM calls of the log as 'METHOD kind' (identity, fic-list, fic, cluster), for assertions and the bench. */
-export function armCallKind(c: { method: string; path: string }): string {
-  const p = c.path.split('?')[0]!.toLowerCase();
-  if (/\/federatedidentitycredentials\/[^/]+$/.test(p)) return `${c.method} fic`;
-  if (/\/federatedidentitycredentials\/?$/.test(p)) return `${c.method} fic-list`;
-  if (/\/userassignedidentities\/[^/]+$/.test(p)) return `${c.method} identity`;
-  if (/\/managedclusters\/[^/]+$/.test(p)) return `${c.method} cluster`;
-  return `${c.method} other`;
-}
+export { armCallKind } from '../sandbox/call-kinds.ts';

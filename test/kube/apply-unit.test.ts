@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { applyServiceAccounts } from '../../src/kube/apply.ts';
 import { planServiceAccounts } from '../../src/kube/plan.ts';
+import { createClusterSnapshot } from '../../src/kube/snapshot.ts';
 import { identityKey } from '../../src/mapping/identity.ts';
 import { KubeApiError } from '../../src/kube/port.ts';
 import { ANNOTATION_CLIENT_ID, ANNOTATION_TENANT_ID, ANNOTATION_TOKEN_EXPIRATION } from '../../src/plan/service-accounts.ts';
@@ -11,7 +12,7 @@ const CLIENT = '11111111-aaaa-0000-0000-000000000001';
 
 async function plan(port: FakePort, bindings = [binding('payments', 'api', 'id-payments'), binding('orders', 'api', 'id-orders')]) {
   const clientIds = new Map(bindings.map((b) => [identityKey(b.identity.resourceId), CLIENT]));
-  return planServiceAccounts({ bindings, clientIds, tenantId: TENANT }, port);
+  return planServiceAccounts({ bindings, clientIds, tenantId: TENANT }, createClusterSnapshot(port));
 }
 
 describe('applyServiceAccounts (fake cluster)', () => {
@@ -97,14 +98,29 @@ describe('applyServiceAccounts (fake cluster)', () => {
     port.pods.set('payments/api', [{ name: 'api-1', phase: 'Running', usesWorkloadIdentity: true, owner: 'ReplicaSet/api-7c' }]);
     const { changes } = await plan(port);
     expect(changes.find((c) => c.namespace === 'payments')!.podsToRestart).toEqual(['api-1']);
-    expect(port.calls.filter((c) => c === 'listPodsUsingServiceAccount')).toHaveLength(1);
+    // One LIST of pods, in the one namespace where the identity changes.
+    expect(port.calls.filter((c) => c === 'list pods')).toHaveLength(1);
   });
 
   it('a ServiceAccount that cannot be read becomes an error check, not a create', async () => {
     const port = new FakePort();
-    port.failures.set('readServiceAccount', [new KubeApiError('read', 'read ServiceAccount payments/api: 403 Forbidden: no', 403, 'Forbidden')]);
+    port.failures.set('list serviceaccounts', [new KubeApiError('list', 'list serviceaccounts in payments: 500 InternalError: etcd', 500, 'InternalError')]);
     const { changes, checks } = await plan(port, [binding('payments', 'api', 'id-payments')]);
     expect(changes).toEqual([]);
     expect(checks[0]).toMatchObject({ severity: 'error', name: 'service-account' });
+  });
+
+  it('the run\'s snapshot holds what apply wrote: verification reads the new client ID without listing again', async () => {
+    const port = new FakePort();
+    port.sas.set('payments/api', { namespace: 'payments', name: 'api', labels: {}, annotations: { [ANNOTATION_CLIENT_ID]: 'old-client' } });
+    const snapshot = createClusterSnapshot(port);
+    const bindings = [binding('payments', 'api', 'id-payments'), binding('orders', 'api', 'id-orders')];
+    const clientIds = new Map(bindings.map((b) => [identityKey(b.identity.resourceId), CLIENT]));
+    const { changes } = await planServiceAccounts({ bindings, clientIds, tenantId: TENANT }, snapshot);
+    await applyServiceAccounts(changes, port, { concurrency: 2, snapshot });
+    port.calls.length = 0;
+    expect((await snapshot.get('serviceaccounts', 'payments', 'api'))!.annotations[ANNOTATION_CLIENT_ID]).toBe(CLIENT);
+    expect((await snapshot.get('serviceaccounts', 'orders', 'api'))!.annotations[ANNOTATION_CLIENT_ID]).toBe(CLIENT);
+    expect(port.calls).toEqual([]);
   });
 });

@@ -1,12 +1,12 @@
 // An in-memory KubePort for unit tests of apply and plan: ServiceAccounts, pods, faults per call.
-import { KubeApiError, type KubePort, type PodManifest, type PodRef, type ServiceAccountState } from '../../src/kube/port.ts';
+import { KubeApiError, type KubePort, type ListRequest, type ObjectPage, type PodManifest, type PodRef, type ServiceAccountState, type SnapshotKind, type SnapshotObjects } from '../../src/kube/port.ts';
 
 export class FakePort implements KubePort {
   readonly server = 'https://fake:443';
   sas = new Map<string, ServiceAccountState>();
   pods = new Map<string, PodRef[]>();
   calls: string[] = [];
-  /** Next calls of a method throw these, in order. */
+  /** Next calls of a method throw these, in order (LISTs by `list <kind>`). */
   failures = new Map<string, KubeApiError[]>();
 
   private fail(method: string): void {
@@ -41,9 +41,19 @@ export class FakePort implements KubePort {
   }
   /** Every dry-run pod asked for, as sent. */
   dryRuns: PodManifest[] = [];
-  async listPodsUsingServiceAccount(namespace: string, serviceAccount: string) {
-    this.fail('listPodsUsingServiceAccount');
-    return this.pods.get(`${namespace}/${serviceAccount}`) ?? [];
+  /** One page holding everything: pods by `namespace/serviceAccount`, ServiceAccounts; other kinds empty. */
+  async listObjects<K extends SnapshotKind>(kind: K, request: ListRequest): Promise<ObjectPage<SnapshotObjects[K]>> {
+    this.fail(`list ${kind}`);
+    const inNamespace = (key: string) => request.namespace === undefined || key.startsWith(`${request.namespace}/`);
+    let items: unknown[] = [];
+    if (kind === 'serviceaccounts') items = [...this.sas].filter(([k]) => inNamespace(k)).map(([, sa]) => structuredClone(sa));
+    if (kind === 'pods') {
+      items = [...this.pods].filter(([k]) => inNamespace(k)).flatMap(([k, pods]) => {
+        const [namespace, serviceAccountName] = k.split('/') as [string, string];
+        return pods.map((p) => ({ ...p, namespace, serviceAccountName, labels: {}, annotations: {}, containers: [] }));
+      });
+    }
+    return { items: items as SnapshotObjects[K][] };
   }
   async readNamespace(name: string) {
     this.fail('readNamespace');

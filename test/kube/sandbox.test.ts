@@ -6,6 +6,7 @@ import { startSandbox, type Sandbox } from '../sandbox/index.ts';
 import { createKubePort, loadKubeConfig, type LoadedKubeConfig } from '../../src/kube/client.ts';
 import { applyServiceAccounts } from '../../src/kube/apply.ts';
 import { planServiceAccounts } from '../../src/kube/plan.ts';
+import { createClusterSnapshot } from '../../src/kube/snapshot.ts';
 import { identityKey } from '../../src/mapping/identity.ts';
 import { preflight } from '../../src/kube/preflight/index.ts';
 import { KubeApiError, type KubePort } from '../../src/kube/port.ts';
@@ -30,7 +31,7 @@ const clientIds = new Map([
   [identityKey(orders.identity.resourceId), CLIENT_ORDERS],
 ]);
 
-const plan = (bindings: ResolvedBinding[] = [payments, orders]) => planServiceAccounts({ bindings, clientIds, tenantId: TENANT }, port);
+const plan = (bindings: ResolvedBinding[] = [payments, orders]) => planServiceAccounts({ bindings, clientIds, tenantId: TENANT }, createClusterSnapshot(port));
 const kubeWrites = () => sb.log.writes('kube').map((c) => `${c.method} ${c.path}`);
 /** POSTs that change nothing: access reviews and server-side dry runs. */
 const isReadLike = (w: string) => w.includes('/selfsubjectaccessreviews') || w.includes('dryRun=All');

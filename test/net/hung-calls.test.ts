@@ -10,6 +10,7 @@ import { requestIdToken } from '../../src/azure/github-id-token.ts';
 import { createArmPort } from '../../src/azure/port.ts';
 import { applyServiceAccounts } from '../../src/kube/apply.ts';
 import { createKubePort, loadKubeConfig, type LoadedKubeConfig } from '../../src/kube/client.ts';
+import { createClusterSnapshot } from '../../src/kube/snapshot.ts';
 import { planServiceAccounts } from '../../src/kube/plan.ts';
 import { identityKey } from '../../src/mapping/identity.ts';
 import { createDeadline, createNetwork, policyFetch, type Network } from '../../src/net/index.ts';
@@ -109,7 +110,7 @@ describe('Kubernetes under the one retry policy', () => {
   const plan = async (port: ReturnType<typeof createKubePort>, serviceAccount: string) => {
     const b = binding('payments', serviceAccount, 'id-payments');
     const clientIds = new Map([[identityKey(b.identity.resourceId), '3f2a1b4c-0000-4000-8000-00000000aaaa']]);
-    return (await planServiceAccounts({ bindings: [b], clientIds, tenantId: TENANT }, port)).changes;
+    return (await planServiceAccounts({ bindings: [b], clientIds, tenantId: TENANT }, createClusterSnapshot(port))).changes;
   };
 
   it('a 500 on a ServiceAccount read is retried instead of failing the run', async () => {

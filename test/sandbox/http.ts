@@ -4,6 +4,7 @@
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse, OutgoingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { countCallKinds } from './call-kinds.ts';
 import { faultReply } from './error-bodies.ts';
 import type { SandboxTls } from './tls.ts';
 
@@ -137,6 +138,10 @@ export class CallLog {
   }
   writes(service?: ServiceName): CallRecord[] {
     return this.calls.filter((c) => (!service || c.service === service) && isWrite(c.method));
+  }
+  /** Calls per service and kind (`kube list serviceaccounts`: 20, `arm GET fic-list`: 50), see call-kinds.ts. */
+  counts(service?: ServiceName): Record<string, number> {
+    return countCallKinds(service ? this.of(service) : this.calls);
   }
   reset(): void {
     this.calls.length = 0;
