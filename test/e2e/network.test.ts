@@ -83,6 +83,10 @@ describe('the SDK refreshing its token in the background', () => {
     // client has its token by then): the refreshes fail until the token expires, the last
     // one unawaited, while the writes still carry the valid token.
     sb.entra.setTokenLifetime(12);
+    // The refresh that the first write starts reaches Entra together with that write: 100 ms
+    // of Entra latency (spent before faults are looked up) lets the outage begin before it
+    // arrives, however fast the plan before it was.
+    sb.faults.latency.entra = { writeMs: 100 };
     const pending = run({}, 5000);
     await until(() => sb.log.calls.some((c) => c.service === 'arm' && c.method === 'PUT'), 'the first ARM write');
     sb.faults.inject({ service: 'entra', method: 'POST', pathIncludes: '/oauth2/v2.0/token', status: 503, times: 1000 });
