@@ -168,7 +168,7 @@ export async function planEnvironment(
       },
       ports.azure,
     ),
-    preflight({ bindings, issuer: resolved.issuer, mode: input.mode, verify: input.verify, image: input.verifyImage, concurrency: input.concurrency, discovery }, ports.kube),
+    preflight({ bindings, issuer: resolved.issuer, mode: input.mode, verify: input.verify, image: input.verifyImage, concurrency: input.concurrency, discovery, snapshot }, ports.kube),
   ]);
   plan.federatedCredentials = fics.changes;
   plan.preflight.push(...fics.checks, ...cluster);

@@ -28,7 +28,9 @@ describe('permissions per mode', () => {
   const names = (mode: 'plan' | 'apply' | 'verify', verify: boolean) =>
     requiredPermissions(mode, verify).map((p) => `${p.verb} ${p.resource}${p.subresource ? `/${p.subresource}` : ''}`);
   it('plan only reads, exactly what it calls; the cluster-wide reads only serve checks that may be skipped', () => {
-    expect(names('plan', true)).toEqual(['get serviceaccounts', 'list pods', 'get namespaces', 'list mutatingwebhookconfigurations']);
+    // ServiceAccounts are listed per namespace (the snapshot); get is the slower fallback.
+    expect(names('plan', true)).toEqual(['list serviceaccounts', 'list pods', 'get namespaces', 'list mutatingwebhookconfigurations']);
+    expect(requiredPermissions('plan', true)[0]).toMatchObject({ verb: 'list', resource: 'serviceaccounts', fallback: 'get' });
     const optional = requiredPermissions('plan', true).filter((p) => p.onlyFor);
     expect(optional.map((p) => p.resource)).toEqual(['namespaces', 'mutatingwebhookconfigurations']);
     expect(requiredPermissions('apply', true).filter((p) => p.scope === 'cluster' && !p.onlyFor)).toEqual([]);

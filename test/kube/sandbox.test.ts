@@ -312,12 +312,34 @@ describe('preflight on the sandbox cluster', () => {
     expect(byName(checks, 'rbac')[0]).toMatchObject({ ok: true });
   });
 
-  it('a Role without list on serviceaccounts is enough: nothing lists them', async () => {
+  it('a Role with get but not list on serviceaccounts: a warning naming list, and plan and apply still work, one GET per ServiceAccount', async () => {
     sb.kube.denyRbac({ verb: 'list', resource: 'serviceaccounts' });
     const checks = await preflight({ bindings: [payments, orders], issuer: sb.issuerUrl, mode: 'apply', verify: true }, port);
-    expect(byName(checks, 'rbac')).toMatchObject([{ ok: true }]);
-    const applied = await applyServiceAccounts((await plan()).changes, port, { concurrency: 2 });
+    expect(checks.filter((c) => !c.ok && c.severity === 'error')).toEqual([]);
+    const rbac = byName(checks, 'rbac');
+    expect(rbac).toMatchObject([{ ok: false, severity: 'warning' }]);
+    expect(rbac[0]!.detail).toContain('may not list serviceaccounts in orders; list serviceaccounts in payments');
+    expect(rbac[0]!.detail).toContain('with get instead');
+    expect(rbac[0]!.fix).toContain('verbs: [list]');
+    sb.log.reset();
+    const { changes, checks: planChecks } = await plan();
+    expect(planChecks).toEqual([]);
+    expect(sb.log.counts('kube')).toMatchObject({ 'kube list serviceaccounts': 2, 'kube get serviceaccounts': 2 });
+    const applied = await applyServiceAccounts(changes, port, { concurrency: 2 });
     expect(applied.map((a) => a.ok)).toEqual([true, true]);
+  });
+
+  it('neither list nor get on serviceaccounts: an error that asks for list', async () => {
+    sb.kube.denyRbac({ verb: 'list', resource: 'serviceaccounts', namespace: 'payments' });
+    sb.kube.denyRbac({ verb: 'get', resource: 'serviceaccounts', namespace: 'payments' });
+    const checks = await preflight({ bindings: [payments, orders], issuer: sb.issuerUrl, mode: 'plan', verify: true }, port);
+    const rbac = byName(checks, 'rbac');
+    expect(rbac).toMatchObject([{ ok: false, severity: 'error' }]);
+    expect(rbac[0]!.detail).toContain('list serviceaccounts in payments');
+    expect(rbac[0]!.detail).not.toContain('in orders');
+    const { changes, checks: planChecks } = await plan();
+    expect(planChecks).toMatchObject([{ severity: 'error', detail: expect.stringContaining('Could not read ServiceAccount payments/payments-api') }]);
+    expect(changes.map((c) => c.namespace)).toEqual(['orders']);
   });
 
   it('a CI identity with namespace-scoped Roles only can still plan and apply; the checks it cannot run are warnings', async () => {

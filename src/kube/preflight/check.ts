@@ -5,6 +5,7 @@ import type pLimit from 'p-limit';
 import type { ResolvedBinding, SourcePosition } from '../../mapping/types.ts';
 import type { PreflightCheck, Severity } from '../../plan/types.ts';
 import type { AccessQuery, KubePort, OpenIdConfiguration } from '../port.ts';
+import type { ClusterSnapshot } from '../snapshot.ts';
 
 export type PreflightMode = 'plan' | 'apply' | 'verify';
 
@@ -24,6 +25,8 @@ export interface PreflightInput {
   image?: string;
   /** The cluster's discovery document when the caller has asked for it already (plan reads it once). */
   discovery?: Promise<OpenIdConfiguration>;
+  /** The run's cluster snapshot (src/kube/snapshot.ts): the dry run reads its ServiceAccount from it. */
+  snapshot?: ClusterSnapshot;
 }
 
 /** Handed to every check: what they read, computed once. */

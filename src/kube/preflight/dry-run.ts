@@ -60,7 +60,10 @@ export async function checkDryRun(
   // yet (plan before the first apply): fall back to the namespace's default one.
   let serviceAccount = binding.serviceAccount;
   try {
-    if (!(await port.readServiceAccount(binding.namespace, binding.serviceAccount))) serviceAccount = 'default';
+    const sa = input.snapshot
+      ? await input.snapshot.get('serviceaccounts', binding.namespace, binding.serviceAccount)
+      : await port.readServiceAccount(binding.namespace, binding.serviceAccount);
+    if (!sa) serviceAccount = 'default';
   } catch {
     serviceAccount = 'default';
   }

@@ -17,20 +17,27 @@ export interface Permission {
    * the check cannot run, which is a warning, not an error — plan and apply still work.
    */
   onlyFor?: string;
+  /**
+   * A verb that does the job more slowly where this one is denied: `list serviceaccounts`
+   * reads a namespace in one request, `get` one ServiceAccount per request (the snapshot
+   * falls back to it). Missing with the fallback allowed is a warning naming this verb.
+   */
+  fallback?: string;
 }
 
 const ns = (verb: string, resource: string, subresource?: string): Permission => ({ verb, resource, group: '', subresource, scope: 'namespace' });
 
 // What the port is called with (client.ts), per mode:
-// - every mode plans the ServiceAccounts: readServiceAccount (get serviceaccounts) and,
-//   where a client ID changes, listPodsUsingServiceAccount (list pods);
+// - every mode plans the ServiceAccounts from the run's snapshot (snapshot.ts): one LIST of
+//   serviceaccounts per namespace (one GET each where only get is allowed) and, where a
+//   client ID changes, one LIST of pods;
 // - preflight reads namespaces and webhook registrations cluster-wide, but those checks
 //   degrade to a warning: a CI identity with namespace-scoped Roles can still plan and apply;
 // - apply: createServiceAccount (create) and patchServiceAccountAnnotations (patch);
 // - verification runs a pod: create, watch it (get), read its log, its events, delete it.
 // The dry-run pod (create pods) is asked for on its own and skipped when not allowed.
 const PLAN_PERMISSIONS: Permission[] = [
-  ns('get', 'serviceaccounts'),
+  { ...ns('list', 'serviceaccounts'), fallback: 'get' },
   ns('list', 'pods'),
   { verb: 'get', resource: 'namespaces', group: '', scope: 'cluster', onlyFor: "the check that the bindings' namespaces exist" },
   {
@@ -166,7 +173,23 @@ export async function checkRbac(
   }
   const order = (m: PermissionQuery) => `${m.namespace ?? ''}|${permissions.indexOf(m.permission).toString().padStart(3, '0')}`;
   missing.sort((x, y) => order(x).localeCompare(order(y)));
-  const needed = missing.filter((m) => !m.permission.onlyFor);
+  // Denied, but its slower fallback allowed: the run works, one request per object.
+  const degraded: PermissionQuery[] = [];
+  await Promise.all(
+    missing
+      .filter((m) => m.permission.fallback)
+      .map((m) =>
+        limit(async () => {
+          try {
+            if (await ask({ ...toAccessQuery(m), verb: m.permission.fallback! })) degraded.push(m);
+          } catch {
+            // cannot tell: reported as missing
+          }
+        }),
+      ),
+  );
+  degraded.sort((x, y) => order(x).localeCompare(order(y)));
+  const needed = missing.filter((m) => !m.permission.onlyFor && !degraded.includes(m));
   const optional = missing.filter((m) => m.permission.onlyFor);
   const howTo = "Apply this (put the action's identity in subjects; with Azure RBAC for Kubernetes, grant an equivalent Azure role assignment instead):";
   if (needed.length) {
@@ -191,6 +214,18 @@ export async function checkRbac(
         'warning',
         `The action's Kubernetes identity may not ${what.join('; ')}. Mode ${modeText} does not need ${optional.length === 1 ? 'it' : 'them'} otherwise.`,
         `To run ${optional.length === 1 ? 'that check' : 'those checks'} too, ${howTo.charAt(0).toLowerCase()}${howTo.slice(1)}\n${rbacSnippet(optional)}`,
+      ),
+    );
+  }
+  if (degraded.length) {
+    const what = degraded.map((m) => permissionText(m.permission, m.namespace));
+    checks.push(
+      check(
+        'rbac',
+        false,
+        'warning',
+        `The action's Kubernetes identity may not ${what.join('; ')}: it reads ${degraded.length === 1 ? 'that namespace' : 'those namespaces'} with ${degraded[0]!.permission.fallback} instead, one request per object instead of one per namespace (slower, and more load on the API server).`,
+        `Grant the missing verb: ${howTo.charAt(0).toLowerCase()}${howTo.slice(1)}\n${rbacSnippet(degraded)}`,
       ),
     );
   }
