@@ -55,7 +55,9 @@ const AKS_STABLE = [
   '2021-02-01', '2021-03-01', '2021-05-01', '2021-07-01', '2021-08-01', '2021-09-01', '2021-10-01',
   '2022-01-01', '2022-02-01', '2022-03-01', '2022-04-01', '2022-06-01', '2022-07-01', '2022-09-01', '2022-11-01',
   '2023-01-01', '2023-02-01', '2023-03-01', '2023-04-01', '2023-05-01', '2023-06-01', '2023-07-01', '2023-08-01', '2023-09-01', '2023-10-01', '2023-11-01',
-  '2024-01-01', '2024-02-01', '2024-05-01', '2024-07-01',
+  '2024-01-01', '2024-02-01', '2024-05-01', '2024-07-01', '2024-08-01', '2024-09-01', '2024-10-01',
+  '2025-01-01', '2025-02-01', '2025-03-01', '2025-04-01', '2025-05-01', '2025-06-01', '2025-07-01', '2025-08-01', '2025-09-01', '2025-10-01',
+  '2026-01-01', '2026-02-01', '2026-03-01', '2026-04-01',
 ];
 /** AKS previews: `preview/<v>/managedClusters.json`. */
 const AKS_PREVIEW = [
@@ -65,6 +67,10 @@ const AKS_PREVIEW = [
   '2023-01-02-preview', '2023-02-02-preview', '2023-03-02-preview', '2023-04-02-preview', '2023-05-02-preview', '2023-06-02-preview',
   '2023-07-02-preview', '2023-08-02-preview', '2023-09-02-preview', '2023-10-02-preview', '2023-11-02-preview',
   '2024-01-02-preview', '2024-02-02-preview', '2024-03-02-preview', '2024-04-02-preview', '2024-05-02-preview', '2024-06-02-preview',
+  '2024-07-02-preview', '2024-09-02-preview', '2024-10-02-preview',
+  '2025-01-02-preview', '2025-02-02-preview', '2025-03-02-preview', '2025-04-02-preview', '2025-05-02-preview', '2025-06-02-preview',
+  '2025-07-02-preview', '2025-08-02-preview', '2025-09-02-preview', '2025-10-02-preview',
+  '2026-01-02-preview', '2026-02-02-preview', '2026-03-02-preview', '2026-04-02-preview',
 ];
 /** Microsoft.ManagedIdentity versions that define federatedIdentityCredentials (from 2022-01-31-preview on). */
 const MSI_WITH_FICS = ['2022-01-31-preview', '2023-01-31', '2023-07-31-preview', '2024-11-30', '2025-01-31-preview', '2025-05-31-preview', '2026-05-31'];
@@ -86,11 +92,8 @@ export const API_VERSIONS = {
   /** Microsoft.ManagedIdentity `stable|preview/<v>/ManagedIdentity.json`. @azure/arm-msi 2.x sends 2024-11-30, az 2.45 2022-01-31-preview. */
   userAssignedIdentities: ['2015-08-31-preview', '2018-11-30', '2021-09-30-preview', ...MSI_WITH_FICS],
   federatedIdentityCredentials: MSI_WITH_FICS,
-  /**
-   * Microsoft.ContainerService managedClusters. az 2.45 sends 2022-11-01; @azure/arm-containerservice
-   * 25.x sends 2026-04-01, newer than the spec snapshot cited (its readme ends at package-2024-07).
-   */
-  managedClusters: [...AKS_STABLE, ...AKS_PREVIEW, '2026-04-01'],
+  /** Microsoft.ContainerService managedClusters. az 2.45 sends 2022-11-01, @azure/arm-containerservice 25.x 2026-04-01. */
+  managedClusters: [...AKS_STABLE, ...AKS_PREVIEW],
 } as const satisfies Record<string, readonly string[]>;
 
 export interface ArmDenial {
