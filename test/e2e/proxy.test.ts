@@ -32,14 +32,17 @@ describe('the action with no endpoint inputs, through the sandbox proxy', () => 
     expect(sb.issuerUrl).toMatch(/^https:\/\/westeurope\.oic\.prod-aks\.azure\.com\/[0-9a-f-]{36}\/[0-9a-f-]{36}\/$/);
   });
 
-  it('plan, apply, plan again: Azure on its public host names, the cluster on its fqdn', async () => {
+  it('plan, apply with verification, plan again: Azure on its public host names, the cluster on its fqdn, the pods’ exchanges at login.microsoftonline.com', async () => {
     const plan = await run('plan');
     expect(plan.code, plan.stdout).toBe(0);
     expect(JSON.parse(plan.outputs.result!).issuer).toBe(sb.issuerUrl);
     expect(Number(plan.outputs.changes)).toBeGreaterThan(0);
 
-    const apply = await run('apply');
+    const apply = await run('apply', { verify: 'true' });
     expect(apply.code, apply.stdout).toBe(0);
+    expect(apply.outputs.verified).toBe('true');
+    const verified = JSON.parse(apply.outputs.result!).verifications as { serviceAccount: string; ok: boolean }[];
+    expect(verified.map((v) => `${v.serviceAccount} ${v.ok}`).sort()).toEqual(['orders-worker true', 'payments-api true', 'report-generator true']);
     expect(sb.state.identityByName('id-payments')!.fics.map((f) => f.issuer)).toEqual([sb.issuerUrl]);
 
     const again = await run('plan', { 'fail-on-changes': 'true' });
