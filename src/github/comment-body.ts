@@ -5,14 +5,13 @@
 /** GitHub's limit on a comment body (DESIGN §5); counted in UTF-16 code units, an emoji is two. */
 export const COMMENT_LIMIT = 65_536;
 
-/** Closes what a cut left open (a code fence, <details>), so the rest still renders. */
+/** Closes what a cut left open (a code fence, <summary>, <details>), so the rest still renders. */
 function closeOpenBlocks(lines: string[]): string[] {
   const closing: string[] = [];
-  const fences = lines.filter((l) => /^\s*```/.test(l)).length;
-  if (fences % 2) closing.push('```');
-  const opened = lines.filter((l) => l.includes('<details>')).length;
-  const closed = lines.filter((l) => l.includes('</details>')).length;
-  for (let i = closed; i < opened; i++) closing.push('', '</details>');
+  const count = (re: RegExp) => lines.reduce((n, l) => n + (l.match(re)?.length ?? 0), 0);
+  if (lines.filter((l) => /^\s*```/.test(l)).length % 2) closing.push('```');
+  if (count(/<summary>/g) > count(/<\/summary>/g)) closing.push('', '</summary>');
+  for (let i = count(/<\/details>/g); i < count(/<details>/g); i++) closing.push('', '</details>');
   return closing;
 }
 

@@ -173,6 +173,24 @@ describe('the sticky comment', () => {
   });
 });
 
+describe('a shortened body', () => {
+  it('closes what the cut left open, whichever line it falls on', () => {
+    const failure = (i: number) => ['<details>', '<summary>', '', `❌ binding ${i} failed 🔑`, '', '</summary>', '', '```', 'az identity federated-credential create …', '```', '</details>', ''];
+    const report = ['### ❌ staging: verify failed', '', ...Array.from({ length: 40 }, (_, i) => failure(i)).flat()].join('\n');
+    for (let limit = 300; limit < 700; limit += 7) {
+      const { body, shortened } = commentBody(report, commentMarker('staging'), 'https://github.com/o/r/actions/runs/1', limit);
+      expect(shortened).toBe(true);
+      expect(body.length).toBeLessThanOrEqual(limit);
+      const lines = body.split('\n');
+      expect(lines[0]).toBe('### ❌ staging: verify failed');
+      expect(lines.filter((l) => l.startsWith('```')).length % 2, body).toBe(0);
+      expect(body.match(/<details>/g)?.length, body).toBe(body.match(/<\/details>/g)?.length);
+      expect(body.match(/<summary>/g)?.length ?? 0, body).toBe(body.match(/<\/summary>/g)?.length ?? 0);
+      expect(lines.at(-1)).toBe(commentMarker('staging'));
+    }
+  });
+});
+
 describe('the marker', () => {
   it('an environment name cannot close the marker or pass for another environment', () => {
     const hostile = 'prod -->\n<img src=x onerror=alert(1)> <!-- workload-identity-action environment=staging -->';
