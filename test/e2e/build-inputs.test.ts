@@ -10,7 +10,10 @@ import { assertFreshDist } from './run-action.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const repo = mkdtempSync(join(tmpdir(), 'wi-build-inputs-'));
-afterAll(() => rmSync(repo, { recursive: true, force: true }));
+const bares: string[] = [];
+afterAll(() => {
+  for (const dir of [repo, ...bares]) rmSync(dir, { recursive: true, force: true });
+});
 
 function git(...args: string[]): void {
   execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { cwd: repo, stdio: 'ignore' });
@@ -40,7 +43,10 @@ describe('dist/ matches the sources it was built from', () => {
   });
 
   it('a dist/ without the hash is refused too', () => {
-    const bare = mkdtempSync(join(repo, 'bare-'));
+    // Beside the other test's repository, not inside it: a nested repository without a
+    // commit makes its `git add .` fail when the shuffle runs this test first.
+    const bare = mkdtempSync(join(tmpdir(), 'wi-build-inputs-bare-'));
+    bares.push(bare);
     execFileSync('git', ['init', '-q'], { cwd: bare });
     expect(() => assertFreshDist(bare)).toThrow(/built from other sources \(\(none\)\)/);
   });
