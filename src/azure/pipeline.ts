@@ -2,7 +2,7 @@
 // Entra token requests of @azure/identity (its IdentityClient is MSAL's network client, so
 // its pipeline carries every token request).
 import type { PipelinePolicy, PipelineRequest, PipelineResponse } from '@azure/core-rest-pipeline';
-import { networkCode, requestSignal, retryAfterMs, retryLine, withRetry, isRetryable, type Failure, type Network } from '../net/index.ts';
+import { isRetryable, networkCode, requestSignal, retryAfterMs, retryOptions, withRetry, type Failure, type Network } from '../net/index.ts';
 
 const hostOf = (url: string): string => {
   try {
@@ -68,13 +68,7 @@ export function retryPipelinePolicy(net: Network, what: string): PipelinePolicy 
           }
           return { error: err, failure: { code: networkCode(err) ?? 'NetworkError' } };
         },
-        {
-          ...net.read,
-          deadline: net.deadline,
-          ...(net.sleep ? { sleep: net.sleep } : {}),
-          ...(net.random ? { random: net.random } : {}),
-          onRetry: (e) => net.log(retryLine(`${what} (${request.method} ${hostOf(request.url)})`, e)),
-        },
+        retryOptions(net, net.read, `${what} (${request.method} ${hostOf(request.url)})`),
       );
       if ('value' in result) return result.value;
       if (result.error instanceof StatusFailure) return result.error.response;

@@ -48,13 +48,5 @@ export async function retrying<T>(operation: string, fn: () => Promise<T>, opts:
 }
 
 /** The retry options of one ARM call under the run's network policy, logging each retry. */
-export function armRetry(network: net.Network, policy: net.RetryPolicy, what: string, overrides: Partial<RetryOptions> = {}): RetryOptions {
-  return {
-    ...policy,
-    deadline: network.deadline,
-    ...(network.sleep ? { sleep: network.sleep } : {}),
-    ...(network.random ? { random: network.random } : {}),
-    onRetry: (e) => network.log(net.retryLine(what, e)),
-    ...overrides,
-  };
-}
+export const armRetry = (network: net.Network, policy: net.RetryPolicy, what: string, overrides: Partial<RetryOptions> = {}): RetryOptions =>
+  net.retryOptions(network, policy, what, overrides);

@@ -4,7 +4,7 @@
 // the one retry policy — which, unlike the loop this replaces, honours Retry-After (the API
 // server sends it with 429 under API Priority and Fairness, and with some 5xx).
 import type { ConfigurationOptions, RequestContext, ResponseContext } from '@kubernetes/client-node';
-import { retryLine, type Failure, type Network, type RetryOptions, type RetryPolicy } from '../net/index.ts';
+import { retryOptions, type Failure, type Network, type RetryOptions, type RetryPolicy } from '../net/index.ts';
 import type { KubeApiError } from './port.ts';
 
 /**
@@ -36,13 +36,5 @@ export function kubeFailure(e: KubeApiError): Failure {
 }
 
 /** Retry options of one Kubernetes call under the run's network policy, logging each retry. */
-export function kubeRetry(net: Network, policy: RetryPolicy, what: string, overrides: Partial<RetryOptions<KubeApiError>> = {}): RetryOptions<KubeApiError> {
-  return {
-    ...policy,
-    deadline: net.deadline,
-    ...(net.sleep ? { sleep: net.sleep } : {}),
-    ...(net.random ? { random: net.random } : {}),
-    onRetry: (e) => net.log(retryLine(what, e)),
-    ...overrides,
-  };
-}
+export const kubeRetry = (net: Network, policy: RetryPolicy, what: string, overrides: Partial<RetryOptions<KubeApiError>> = {}): RetryOptions<KubeApiError> =>
+  retryOptions(net, policy, what, overrides);

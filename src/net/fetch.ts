@@ -4,8 +4,8 @@
 // Only idempotent methods are retried after a failure that may have been processed; a 429
 // is retried for any method (the server said it did not process it).
 import { recognisedAcrossBundles } from '../cross-bundle.ts';
-import type { Network } from './network.ts';
-import { retryLine, withRetry, type Failure } from './retry.ts';
+import { retryOptions, type Network } from './network.ts';
+import { withRetry, type Failure } from './retry.ts';
 import { withRequestTimeout } from './timeout.ts';
 import { retryAfterMs } from './retry-after.ts';
 
@@ -79,7 +79,7 @@ export async function fetchWithPolicy(net: Network, url: string | URL, init: Req
       if (!IDEMPOTENT.has(method) && failure.status !== 429) return { error, failure: { ...failure, final: true } };
       return { error, failure };
     },
-    { ...net.read, deadline: net.deadline, sleep: net.sleep, random: net.random, onRetry: (e) => net.log(retryLine(options.operation, e)) },
+    retryOptions(net, net.read, options.operation),
   );
   if ('error' in result) throw result.error;
   return result.value;

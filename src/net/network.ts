@@ -2,7 +2,7 @@
 // and where retry lines go. One object, handed down like the sink, so that ARM, Entra,
 // Kubernetes and GitHub calls (and later the verification's watches) share one setting.
 import { NO_DEADLINE, type Deadline } from './deadline.ts';
-import { READ_RETRY, WRITE_RETRY, type RetryPolicy } from './retry.ts';
+import { READ_RETRY, retryLine, WRITE_RETRY, type RetryOptions, type RetryPolicy } from './retry.ts';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from './timeout.ts';
 
 export interface Network {
@@ -35,4 +35,16 @@ export function createNetwork(options: Partial<Network> = {}): Network {
  */
 export function withoutDeadline(net: Network): Network {
   return { ...net, deadline: NO_DEADLINE };
+}
+
+/** The retry options of one call under the run's network policy: its deadline, its waits, each retry logged as `what`. */
+export function retryOptions<E>(net: Network, policy: RetryPolicy, what: string, overrides: Partial<RetryOptions<E>> = {}): RetryOptions<E> {
+  return {
+    ...policy,
+    deadline: net.deadline,
+    ...(net.sleep ? { sleep: net.sleep } : {}),
+    ...(net.random ? { random: net.random } : {}),
+    onRetry: (e) => net.log(retryLine(what, e)),
+    ...overrides,
+  };
 }
