@@ -33,4 +33,15 @@ describe('what counts as a mutated pod in the dry run', () => {
     const other = { name: 'vault-token', projectedTokens: [{ audience: 'vault', path: 'token' }] };
     expect(describeMutation(pod(ALL_ENV, [other]), AUDIENCE).mutated).toBe(false);
   });
+
+  it("a binding with a custom audience is not mutated by a token with the webhook's default audience, though the webhook reached the pod", () => {
+    const m = describeMutation(pod(ALL_ENV, [tokenVolume]), 'api://contoso-payments');
+    expect(m).toMatchObject({ injected: true, mutated: false, audienceMatches: false, audiences: [AUDIENCE] });
+  });
+
+  it("a token without an audience has the API server's default, never the binding's", () => {
+    const bare = { name: 'azure-identity-token', projectedTokens: [{ path: 'azure-identity-token' }] };
+    const m = describeMutation(pod(ALL_ENV, [bare]), AUDIENCE);
+    expect(m).toMatchObject({ injected: true, mutated: false, audiences: ["the API server's default"] });
+  });
 });

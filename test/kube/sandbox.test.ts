@@ -278,6 +278,39 @@ describe('preflight on the sandbox cluster', () => {
     expect(sb.kube.store.list('pods').filter((p) => p.metadata.name?.startsWith('wi-preflight-'))).toEqual([]);
   });
 
+  it('dry-runs a pod in every distinct namespace: the one the webhook never reaches (kube-system on AKS) is a blocking error at its binding', async () => {
+    const system = binding('kube-system', 'default', 'id-system', {}, 31);
+    const checks = await preflight({ bindings: [payments, orders, system], issuer: sb.issuerUrl, mode: 'plan', verify: false }, port);
+    const dryRuns = sb.log.calls.filter((c) => c.service === 'kube' && c.method === 'POST' && c.path.includes('dryRun=All') && c.path.includes('/pods'));
+    expect(dryRuns.map((c) => c.path.split('/')[4]).sort()).toEqual(['kube-system', 'orders', 'payments']);
+    const failed = byName(checks, 'webhook-dry-run').filter((c) => !c.ok);
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatchObject({ severity: 'error', at: system.at });
+    expect(failed[0]!.detail).toContain('did not mutate a labelled dry-run pod in kube-system');
+    expect(failed[0]!.detail).toContain('AKS keeps every admission webhook out of kube-system');
+    expect(byName(checks, 'webhook-dry-run').find((c) => c.ok)!.detail).toMatch(/in orders \(.*\); payments \(/);
+  });
+
+  it("the dry run decides, not the namespace's name: a webhook that opts out of AKS's enforcer mutates kube-system, and nothing blocks", async () => {
+    const addOn = sb.kube.store.get('mutatingwebhookconfigurations', undefined, 'azure-wi-webhook-mutating-webhook-configuration')!;
+    sb.kube.seed([{ ...addOn, metadata: { ...addOn.metadata, labels: { ...addOn.metadata.labels, 'admissions.enforcer/disabled': 'true' } } }]);
+    const system = binding('kube-system', 'default', 'id-system', {}, 31);
+    const checks = await preflight({ bindings: [payments, system], issuer: sb.issuerUrl, mode: 'plan', verify: false }, port);
+    expect(byName(checks, 'webhook-dry-run').filter((c) => !c.ok)).toEqual([]);
+    expect(byName(checks, 'webhook-dry-run').find((c) => c.ok)!.detail).toMatch(/in kube-system \(.*AZURE_FEDERATED_TOKEN_FILE.*\); payments \(/);
+  });
+
+  it("a binding with a custom audience is not proven by a token with the default one: an error at its line naming AADSTS700212", async () => {
+    const custom = binding('payments', 'payments-api', 'id-payments', { audience: 'api://contoso-payments' }, 12);
+    const checks = await preflight({ bindings: [custom, orders], issuer: sb.issuerUrl, mode: 'plan', verify: false }, port);
+    const failed = byName(checks, 'webhook-dry-run').filter((c) => !c.ok);
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatchObject({ severity: 'error', at: custom.at });
+    expect(failed[0]!.detail).toContain("audience api://AzureADTokenExchange");
+    expect(failed[0]!.detail).toContain("federates audience 'api://contoso-payments'");
+    expect(failed[0]!.detail).toContain('AADSTS700212');
+  });
+
   it('the dry-run pod passes Pod Security "restricted", so the proof works there too', async () => {
     sb.kube.seed([
       { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'payments', labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } },

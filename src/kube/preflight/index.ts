@@ -55,7 +55,7 @@ export async function preflight(input: PreflightInput, port: KubePort): Promise<
 
   // 6. Proof by dry run, where allowed: the API server runs admission (the webhook too) and stores nothing.
   if (webhookResult.installed) {
-    checks.push(await checkDryRun(ctx, namespaceResult.absent, webhookResult.installed === true));
+    checks.push(...(await checkDryRun(ctx, namespaceResult.absent, webhookResult.installed === true)));
   }
   return checks;
 }

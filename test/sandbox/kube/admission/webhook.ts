@@ -71,9 +71,22 @@ interface WebhookEntry {
   failurePolicy?: string;
 }
 
+/**
+ * AKS's admissions enforcer keeps admission webhooks out of kube-system unless the
+ * configuration opts out with the label or annotation `admissions.enforcer/disabled: "true"`
+ * (learn.microsoft.com/azure/aks/faq, "Can admission controller webhooks impact kube-system
+ * and internal AKS namespaces?").
+ */
+function keptOutByAks(config: KObject, namespace: string | undefined): boolean {
+  if (namespace !== 'kube-system') return false;
+  const meta = (config['metadata'] ?? {}) as { labels?: Record<string, string>; annotations?: Record<string, string> };
+  return meta.labels?.['admissions.enforcer/disabled'] !== 'true' && meta.annotations?.['admissions.enforcer/disabled'] !== 'true';
+}
+
 /** The registered webhook entry that would be called for this pod CREATE, if any. */
 export function matchingWebhook(configs: KObject[], pod: Pod, namespaceLabels: Record<string, string> | undefined): WebhookEntry | undefined {
   for (const c of configs) {
+    if (keptOutByAks(c, pod.metadata.namespace)) continue;
     const hooks = (c['webhooks'] as WebhookEntry[] | undefined) ?? [];
     for (const h of hooks) {
       if (h.name !== WEBHOOK_NAME) continue;
