@@ -31,9 +31,12 @@ export async function applyPlan(
   for (const change of plan.serviceAccounts) {
     const fic = failedFor.get(saKey(change.namespace, change.name));
     if (fic && change.action !== 'unchanged') {
-      held.push({ change, ok: false, attempts: 0, error: `not applied: its federated credential '${fic.name}' on identity '${fic.identity.name}' could not be written` });
+      const error = `not applied: its federated credential '${fic.name}' on identity '${fic.identity.name}' could not be written`;
+      // Logged here as each write is when it completes: the closing report only counts them.
+      opts.log(`ServiceAccount ${change.namespace}/${change.name}: ${error}`);
+      held.push({ change, ok: false, attempts: 0, error });
     } else ready.push(change);
   }
-  const sas = await applyServiceAccounts(ready, ports.kube, { concurrency: parallelism(opts.concurrency), ...net, snapshot: opts.snapshot });
+  const sas = await applyServiceAccounts(ready, ports.kube, { concurrency: parallelism(opts.concurrency), log: opts.log, ...net, snapshot: opts.snapshot });
   return [...fics, ...held, ...sas];
 }

@@ -81,7 +81,7 @@ export async function run(): Promise<void> {
       noteDeadline(report, net);
     }
 
-    for (const a of annotations(report)) sink.error(a.message, { title: a.title, file: a.at.file, line: a.at.line, column: a.at.column });
+    for (const a of annotations(report)) sink[a.level](a.message, { title: a.title, file: a.at.file, line: a.at.line, column: a.at.column });
     if (report.problems.length) {
       const leftOut = report.problemsLeftOut ?? 0;
       sink.info(`${report.problems.length + leftOut} problem(s) in ${report.mappingFile}:`);

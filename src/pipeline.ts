@@ -139,31 +139,38 @@ async function planAndApply(run: RunEnvironment, net: Network, mapping: Mapping,
     report.failures.push(`${missing.length} identity reference(s) without a subscription in ${report.mappingFile}`);
     return;
   }
-  net.deadline.check('logging in to Azure and the cluster');
-  const ports = await run.connect();
-  // One view of the cluster for the whole run: plan reads it, apply records its writes in it.
-  const snapshot = createClusterSnapshot(ports.kube, { concurrency: parallelism(settings.concurrency) });
-  const plan = await planEnvironment(
-    {
-      mapping,
-      environment: report.environment,
-      mode,
-      verify: settings.verify,
-      verifyImage: settings.verifyImage,
-      prune: settings.prune,
-      concurrency: parallelism(settings.concurrency),
-      subscriptionId: settings.azure.subscriptionId,
-    },
-    ports,
-    snapshot,
-  );
+  // One collapsible group per stage in the job log; the verdict and annotations stay outside.
+  const stage = report.environment ? `Plan ${report.environment}` : 'Plan';
+  const { ports, snapshot, plan } = await run.sink.group(`${stage}: log in, read Azure and the cluster`, async () => {
+    net.deadline.check('logging in to Azure and the cluster');
+    const ports = await run.connect();
+    // One view of the cluster for the whole run: plan reads it, apply records its writes in it.
+    const snapshot = createClusterSnapshot(ports.kube, { concurrency: parallelism(settings.concurrency) });
+    const plan = await planEnvironment(
+      {
+        mapping,
+        environment: report.environment,
+        mode,
+        verify: settings.verify,
+        verifyImage: settings.verifyImage,
+        prune: settings.prune,
+        concurrency: parallelism(settings.concurrency),
+        subscriptionId: settings.azure.subscriptionId,
+      },
+      ports,
+      snapshot,
+    );
+    return { ports, snapshot, plan };
+  });
   report.plan = plan;
   // A plan the deadline cut short is not one to act on or to judge drift by: the pipeline
   // reports the deadline (noteDeadline) with what was planned so far.
   if (net.deadline.passed()) return;
   const blocking = blockingChecks(plan);
   if (blocking.length) {
-    report.failures.push(`${blocking.length} preflight check(s) failed: ${blocking.map((c) => c.name).join(', ')}` + (mode === 'apply' ? '; nothing was applied' : ''));
+    report.failures.push(
+      `${blocking.length} preflight check(s) failed, each annotated at its mapping line: ${blocking.map((c) => c.name).join(', ')}` + (mode === 'apply' ? '; nothing was applied' : ''),
+    );
     // verify still runs its pods: they show what the failed check means for a real pod.
     if (mode !== 'verify') return;
   }
@@ -174,7 +181,9 @@ async function planAndApply(run: RunEnvironment, net: Network, mapping: Mapping,
     return;
   }
 
-  report.applied = await applyPlan(plan, ports, { concurrency: settings.concurrency, log: (m) => run.sink.info(m), net, snapshot });
+  report.applied = await run.sink.group(`Apply ${report.environment}`.trim(), () =>
+    applyPlan(plan, ports, { concurrency: settings.concurrency, log: (m) => run.sink.info(m), net, snapshot }),
+  );
   const failed = report.applied.filter((a) => !a.ok);
   if (failed.length) report.failures.push(`${failed.length} of ${report.applied.length} write(s) failed; ${failed.length === report.applied.length ? 'none was applied' : 'the others were applied'}`);
   if (settings.verify) await verify(run, report, ports, net);

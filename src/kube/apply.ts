@@ -20,6 +20,8 @@ export interface ApplyServiceAccountsOptions {
   retry?: Partial<RetryOptions<KubeApiError>>;
   /** The run's snapshot: every ServiceAccount written goes into it as the API server returned it, for verification to read. */
   snapshot?: ClusterSnapshot;
+  /** One line per write, when it completes (as the FICs' apply logs them). */
+  log?: (message: string) => void;
 }
 
 /** The first of our annotations that did not stick (an admission policy may strip, rewrite or keep them). */
@@ -98,5 +100,14 @@ export async function applyServiceAccounts(
     }
   };
 
-  return Promise.all(changes.filter(isChange).map((c) => limit(() => applyOne(c))));
+  const past = { create: 'created', annotate: 'annotated', update: 'updated' } as Record<string, string>;
+  return Promise.all(
+    changes.filter(isChange).map((c) =>
+      limit(async () => {
+        const applied = await applyOne(c);
+        options.log?.(applied.ok ? `${past[c.action] ?? c.action} ServiceAccount ${c.namespace}/${c.name}` : `${applied.error ?? `ServiceAccount ${c.namespace}/${c.name}: failed`}`);
+        return applied;
+      }),
+    ),
+  );
 }

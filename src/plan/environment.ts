@@ -125,7 +125,7 @@ export async function planEnvironment(
   const source = issuerSource(input.mapping, input.environment);
   const resolved = await resolveIssuer(source, ports.azure, input.subscriptionId);
   const plan: Plan = { environment: input.environment, issuer: resolved.issuer ?? '', federatedCredentials: [], serviceAccounts: [], preflight: [...resolved.checks] };
-  if (!resolved.issuer) return plan; // nothing can be federated to an unknown issuer
+  if (!resolved.issuer) return withMappingLines(plan, source.at); // nothing can be federated to an unknown issuer
 
   // Before the first Kubernetes call: is the kubeconfig this environment's cluster at all?
   const elsewhere = resolved.cluster && otherClusterReason(ports.kube.server, resolved.cluster, input.environment);
@@ -141,7 +141,7 @@ export async function planEnvironment(
       fix: `Check azure/aks-set-context (or the kubeconfig input) before this step: it must name cluster ${resolved.cluster!.name} for this environment.`,
       at: source.at,
     });
-    if (blocking) return plan;
+    if (blocking) return withMappingLines(plan, source.at);
   }
 
   // The ServiceAccounts are read while Azure is planned: only their diff needs the client IDs.
@@ -181,6 +181,16 @@ export async function planEnvironment(
   const sas = await planServiceAccounts({ bindings: known, clientIds, tenantIds, observation }, snapshot);
   plan.serviceAccounts = sas.changes;
   plan.preflight.push(...sas.checks);
+  return withMappingLines(plan, source.at);
+}
+
+/**
+ * Every finding points at a mapping line, so it can be an annotation there: one about a
+ * binding carries its line already; one about the cluster or the environment as a whole
+ * (issuer, RBAC, webhook) points at the environment.
+ */
+function withMappingLines(plan: Plan, environmentAt: SourcePosition): Plan {
+  for (const c of plan.preflight) c.at ??= environmentAt;
   return plan;
 }
 

@@ -6,21 +6,26 @@ import { verificationCause } from './markdown.ts';
 import type { RunReport } from './model.ts';
 
 export interface ReportAnnotation {
+  /** Blocking findings are errors; preflight warnings stay warnings. */
+  level: 'error' | 'warning';
   title: string;
   message: string;
   at: SourcePosition;
 }
 
 export function annotations(report: RunReport): ReportAnnotation[] {
-  const out: ReportAnnotation[] = report.problems.map((p) => ({ title: 'Workload Identity mapping', message: p.message, at: p }));
+  const out: ReportAnnotation[] = report.problems.map((p) => ({ level: 'error', title: 'Workload Identity mapping', message: p.message, at: p }));
   for (const c of report.plan?.preflight ?? []) {
-    if (!c.ok && c.severity === 'error' && c.at) out.push({ title: `Workload Identity preflight: ${c.name}`, message: c.detail, at: c.at });
+    // With its fix: the annotation is what a reviewer reads on the PR's Files tab.
+    const message = c.fix ? `${c.detail} Fix: ${c.fix}` : c.detail;
+    if (!c.ok && c.severity !== 'info' && c.at) out.push({ level: c.severity === 'error' ? 'error' : 'warning', title: `Workload Identity preflight: ${c.name}`, message, at: c.at });
   }
   const bindings = report.bindings.get(report.environment) ?? [];
   for (const v of (report.verifications ?? []).filter((x) => !x.ok)) {
     const binding = bindings.find((b) => b.namespace === v.namespace && b.serviceAccount === v.serviceAccount);
     if (!binding) continue;
     out.push({
+      level: 'error',
       title: `Workload Identity verification: ${v.namespace}/${v.serviceAccount}`,
       message: `${v.namespace}/${v.serviceAccount} as ${v.identity} failed verification: ${verificationCause(v)}`,
       at: binding.at,

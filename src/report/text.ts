@@ -22,17 +22,15 @@ export function renderText(report: RunReport): string[] {
     const all = [...plan.federatedCredentials, ...plan.serviceAccounts];
     const changes = all.filter(isChange);
     lines.push(`  ${changes.length} change(s), ${all.length - changes.length} already right`);
-    for (const c of changes) lines.push(`    ${c.action.padEnd(9)} ${c.kind} ${describeTarget(c)}: ${c.reason}`);
+    // After apply, each write was logged when it completed: not listed a second time.
+    if (!report.applied) for (const c of changes) lines.push(`    ${c.action.padEnd(9)} ${c.kind} ${describeTarget(c)}: ${c.reason}`);
     const adopted = plan.federatedCredentials.filter((c) => c.action === 'adopt');
     if (adopted.length) lines.push(`  adopted as they are: ${adopted.map(describeTarget).join(', ')}`);
   }
   if (report.applied) {
     const failed = report.applied.filter((a) => !a.ok).length;
+    // Each write was logged once, when it completed (apply's log): only the count here.
     lines.push(`  applied: ${report.applied.length - failed} ok, ${failed} failed`);
-    for (const a of report.applied) {
-      const what = `${a.change.action} ${a.change.kind} ${describeTarget(a.change)}`;
-      lines.push(a.ok ? `    done      ${what}` : `    FAILED    ${what} after ${a.attempts} attempt(s): ${a.error ?? ''}`);
-    }
   }
   for (const n of report.notes) lines.push(`  note: ${n}`);
   for (const f of report.failures) lines.push(`  failed: ${f}`);

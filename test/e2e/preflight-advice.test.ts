@@ -49,6 +49,11 @@ describe('a kubeconfig for another cluster (dist/index.js on the sandbox)', () =
     expect(demo.sb.log.calls.filter((c) => c.service === 'kube')).toEqual([]);
     // Never the fix "set issuer: <the other cluster's issuer>".
     expect(apply.stdout).not.toMatch(/set `?issuer: /);
+    // An annotation at the environment's mapping line, with the reason, not only a count.
+    const annotation = apply.annotations.find((a) => a.level === 'error' && a.props.title === 'Workload Identity preflight: cluster');
+    expect(annotation).toMatchObject({ props: { file: '.github/workload-identity.yaml', line: String(check.at.line) } });
+    expect(EXAMPLE.split('\n')[check.at.line - 1]).toMatch(/staging/);
+    expect(annotation!.message).toContain(`The kubeconfig's API server is ${OTHER_HOST}`);
   });
 
   it('warns in plan, and the warning stays in the summary when the server then cannot be reached', async () => {
@@ -57,6 +62,9 @@ describe('a kubeconfig for another cluster (dist/index.js on the sandbox)', () =
     expect(result.preflight.find((c: { name: string }) => c.name === 'cluster')).toMatchObject({ ok: false, severity: 'warning' });
     expect(plan.summary).toContain(`The kubeconfig's API server is ${OTHER_HOST}`);
     expect(result.preflight.find((c: { name: string }) => c.name === 'api')).toMatchObject({ ok: false });
+    // The warning is an annotation too, at the environment's line; the unreachable server an error there.
+    expect(plan.annotations.find((a) => a.props.title === 'Workload Identity preflight: cluster')).toMatchObject({ level: 'warning', props: { file: '.github/workload-identity.yaml' } });
+    expect(plan.annotations.find((a) => a.props.title === 'Workload Identity preflight: api')).toMatchObject({ level: 'error', props: { file: '.github/workload-identity.yaml' } });
   });
 });
 
@@ -73,7 +81,7 @@ describe('credentials that work are never advised away (dist/index.js on the san
     const issuer = result.preflight.find((c: { name: string; ok: boolean }) => c.name === 'issuer' && !c.ok);
     expect(issuer.detail).toContain("the cluster's issuer ends with one trailing '/', the mapping's with no trailing slash");
     // orders-by-hand has the cluster's issuer: it is the one that works.
-    const slash = result.preflight.find((c: { name: string }) => c.name === 'federated-credential-issuer-slash');
+    const slash = result.preflight.find((c: { name: string; detail: string }) => c.name === 'federated-credential-issuer-slash' && c.detail.includes("'orders-by-hand'"));
     expect(slash.detail).toContain("'orders-by-hand'");
     expect(slash.fix).toContain("Keep 'orders-by-hand'");
     expect(plan.stdout).not.toMatch(/federated-credential delete/);
@@ -97,5 +105,42 @@ describe('credentials that work are never advised away (dist/index.js on the san
     } finally {
       identity.fics = saved;
     }
+  });
+});
+
+/** The example with one more binding at its end; returns the mapping and the binding's line. */
+function withBinding(lines: string[]): { mapping: string; line: number } {
+  const base = EXAMPLE.endsWith('\n') ? EXAMPLE : `${EXAMPLE}\n`;
+  return { mapping: base + lines.join('\n') + '\n', line: base.split('\n').length };
+}
+
+describe('proving injection, shown at the binding (dist/index.js on the sandbox)', () => {
+  it('a binding in kube-system, which AKS keeps the webhook out of: plan fails with an error annotation at its line, from the dry run there', async () => {
+    const { mapping, line } = withBinding(['  - namespace: kube-system', '    serviceAccount: node-agent', '    identity: id-payments', '    environments: [staging]']);
+    const plan = await run({}, workspace(mapping));
+    expect(plan.code, plan.stdout).toBe(1);
+    const dryRuns = demo.sb.log.calls.filter((c) => c.service === 'kube' && c.method === 'POST' && c.path.includes('dryRun=All')).map((c) => c.path.split('/')[4]);
+    expect(dryRuns).toContain('kube-system');
+    expect(dryRuns).toContain('payments');
+    const annotation = plan.annotations.find((a) => a.level === 'error' && a.props.title === 'Workload Identity preflight: webhook-dry-run');
+    expect(annotation).toMatchObject({ props: { file: '.github/workload-identity.yaml', line: String(line) } });
+    expect(mapping.split('\n')[line - 1]).toBe('  - namespace: kube-system');
+    expect(annotation!.message).toContain('did not mutate a labelled dry-run pod in kube-system');
+    expect(annotation!.message).toContain('Fix: Move the workload and its binding to a namespace of its own.');
+    expect(plan.stdout).toMatch(/1 preflight check\(s\) failed, each annotated at its mapping line: webhook-dry-run/);
+  });
+
+  it("an environment whose audience the webhook does not project: plan fails at each binding's line, naming AADSTS700212", async () => {
+    const cluster = '    cluster: { resourceGroup: rg-aks-staging, name: aks-staging }\n';
+    const mapping = EXAMPLE.replace(cluster, `${cluster}    defaults: { audience: "api://contoso-audit" }\n`);
+    expect(mapping).toContain('api://contoso-audit');
+    const plan = await run({}, workspace(mapping));
+    expect(plan.code, plan.stdout).toBe(1);
+    const line = mapping.split('\n').indexOf('  - namespace: payments') + 1;
+    const annotation = plan.annotations.find((a) => a.level === 'error' && a.props.title === 'Workload Identity preflight: webhook-dry-run' && a.props.line === String(line));
+    expect(annotation, plan.stdout).toMatchObject({ props: { file: '.github/workload-identity.yaml' } });
+    expect(annotation!.message).toContain("the binding of payments/payments-api federates audience 'api://contoso-audit'");
+    expect(annotation!.message).toContain('AADSTS700212');
+    expect(annotation!.message).toContain('Fix: Use the audience the webhook projects (api://AzureADTokenExchange)');
   });
 });

@@ -182,7 +182,7 @@ export async function checkDryRun(
           'error',
           `The webhook projects tokens with audience ${m.audiences.join(', ')} (${o.subject}), but the binding of ${b.namespace}/${b.serviceAccount} federates audience '${b.audience}': ` +
             'every token exchange of its pods would fail with AADSTS700212 (audience mismatch).',
-          `Use the audience the webhook projects (${m.audiences.join(', ')}): drop \`audience\` from the binding (or the defaults), so its federated credential lists it.`,
+          `Use the audience the webhook projects (${m.audiences.join(', ')}): remove \`audience\` from the defaults that set it, so its federated credential lists the projected one.`,
           b.at,
         ),
       );
