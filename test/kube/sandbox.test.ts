@@ -291,6 +291,15 @@ describe('preflight on the sandbox cluster', () => {
     expect(byName(checks, 'webhook-dry-run').find((c) => c.ok)!.detail).toMatch(/in orders \(.*\); payments \(/);
   });
 
+  it('a mapping whose only namespace is kube-system: the dry run there blocks even a plan without verification, naming AKS\'s exclusion', async () => {
+    const system = binding('kube-system', 'default', 'id-system', {}, 31);
+    const checks = await preflight({ bindings: [system], issuer: sb.issuerUrl, mode: 'plan', verify: false }, port);
+    const failed = byName(checks, 'webhook-dry-run').filter((c) => !c.ok);
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatchObject({ severity: 'error', at: system.at, fix: 'Move the workload and its binding to a namespace of its own.' });
+    expect(failed[0]!.detail).toContain('AKS keeps every admission webhook out of kube-system');
+  });
+
   it("the dry run decides, not the namespace's name: a webhook that opts out of AKS's enforcer mutates kube-system, and nothing blocks", async () => {
     const addOn = sb.kube.store.get('mutatingwebhookconfigurations', undefined, 'azure-wi-webhook-mutating-webhook-configuration')!;
     sb.kube.seed([{ ...addOn, metadata: { ...addOn.metadata, labels: { ...addOn.metadata.labels, 'admissions.enforcer/disabled': 'true' } } }]);

@@ -145,23 +145,24 @@ export async function checkDryRun(
     if (o.kind === 'refused') return void checks.push(o.check);
     const any = o.mutation('');
     if (!any.injected) {
-      // Registered and mutating elsewhere: this namespace is kept out of it, and its
-      // workloads would start without a token. Blocking whatever the mode.
-      const excluded = registered && mutatedSomewhere;
-      const cause = excluded
-        ? namespace === 'kube-system'
-          ? " AKS keeps every admission webhook out of kube-system (its admissions enforcer): workloads that need Workload Identity cannot run there."
-          : ` The webhook mutates pods in other namespaces: its namespaceSelector (or a policy) leaves ${namespace} out.`
-        : '';
+      // Registered, yet the dry run shows no mutation here: its workloads would start without
+      // a token, so this blocks whatever the mode. The dry run decides; the namespace's name
+      // only explains (AKS keeps webhooks out of kube-system unless the configuration opts out).
+      const systemNamespace = registered && namespace === 'kube-system';
+      const cause = systemNamespace
+        ? ' AKS keeps every admission webhook out of kube-system (its admissions enforcer): workloads that need Workload Identity cannot run there.'
+        : registered && mutatedSomewhere
+          ? ` The webhook mutates pods in other namespaces: its namespaceSelector (or a policy) leaves ${namespace} out.`
+          : '';
       checks.push(
         check(
           'webhook-dry-run',
           false,
-          excluded ? 'error' : severity,
+          registered ? 'error' : severity,
           `${registered ? 'The webhook is registered but did not mutate' : 'The webhook (whose registration could not be checked) did not mutate'} ${o.subject}: ` +
             `${any.env.length ? `only ${any.env.join(', ')} injected` : 'no AZURE_* env injected'}, ${any.tokens.length ? 'a projected token' : 'no projected token volume'}.${cause} ` +
             'Verification cannot pass while pods are created unmutated.',
-          namespace === 'kube-system' && excluded
+          systemNamespace
             ? 'Move the workload and its binding to a namespace of its own.'
             : (registered ? '' : 'If it is not installed, enable it: `az aks update -g <resource-group> -n <cluster> --enable-workload-identity`. Otherwise, check') +
                 `${registered ? 'Check' : ''} that the webhook's pods run and that its namespaceSelector/objectSelector include namespace ${namespace} and the label ${USE_LABEL}: "true".`,
