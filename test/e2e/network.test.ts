@@ -8,7 +8,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../sandbox/index.ts';
 import { ROOT } from './demo-sandbox.ts';
 import { runAction } from './run-action.ts';
-import { until } from '../azure/sandbox-helpers.ts';
 
 let sb: Sandbox;
 beforeEach(async () => {
@@ -79,18 +78,15 @@ describe('the run deadline (timeout input)', () => {
 describe('the SDK refreshing its token in the background', () => {
   it('an Entra outage at refresh time is a warning, not a failed apply', async () => {
     // Tokens shorter than the SDK's 2-minute refresh window: every ARM call after a client's
-    // first starts a background refresh. Entra goes down once the writes begin (every ARM
-    // client has its token by then): the refreshes fail until the token expires, the last
-    // one unawaited, while the writes still carry the valid token.
+    // first starts a background refresh. Entra goes down once every ARM client has its token:
+    // the refreshes fail until the token expires, the last one unawaited, while the writes
+    // still carry the valid token. The action's first two token requests are the two clients'
+    // own (AKS for the issuer, then MSI for the identities: a client refreshes only after it
+    // has a token, and the AKS client makes one call), so the outage starts at the third —
+    // counted by the sandbox, not raced against the run by the clock.
     sb.entra.setTokenLifetime(12);
-    // The refresh that the first write starts reaches Entra together with that write: 100 ms
-    // of Entra latency (spent before faults are looked up) lets the outage begin before it
-    // arrives, however fast the plan before it was.
-    sb.faults.latency.entra = { writeMs: 100 };
-    const pending = run({}, 5000);
-    await until(() => sb.log.calls.some((c) => c.service === 'arm' && c.method === 'PUT'), 'the first ARM write');
-    sb.faults.inject({ service: 'entra', method: 'POST', pathIncludes: '/oauth2/v2.0/token', status: 503, times: 1000 });
-    const apply = await pending;
+    sb.faults.inject({ service: 'entra', method: 'POST', pathIncludes: '/oauth2/v2.0/token', status: 503, skip: 2, times: 1000 });
+    const apply = await run({}, 5000);
     expect(sb.log.of('entra').filter((c) => c.status === 503).length).toBeGreaterThan(0);
     expect(JSON.parse(apply.outputs.result!).applied.every((a: { ok: boolean }) => a.ok)).toBe(true);
     expect(apply.code, apply.stderr).toBe(0); // before: exit 1, from the unhandled rejection after the summary
