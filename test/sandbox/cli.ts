@@ -9,7 +9,7 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startSandbox } from './index.ts';
+import { startSandbox, type Sandbox } from './index.ts';
 
 const usage = `usage: npm run sandbox -- [--scenario FILE] [--write-env PATH] [--proxy] [--keep]
 
@@ -21,6 +21,9 @@ const usage = `usage: npm run sandbox -- [--scenario FILE] [--write-env PATH] [-
 
 /** Where relative paths on the command line start: the user's directory, not npm's. */
 const startDir = process.env['INIT_CWD'] || process.cwd();
+// Read first thing, while the process that started this one is certainly alive: a test (or a
+// user) may end npm the moment "Ctrl-C to stop." appears, before any later line runs here.
+const parent = process.ppid;
 
 async function main(): Promise<void> {
   let values: { scenario?: string; 'write-env'?: string; proxy?: boolean; keep?: boolean; help?: boolean };
@@ -43,7 +46,24 @@ async function main(): Promise<void> {
     console.log(usage);
     return;
   }
-  const sb = await startSandbox({ scenario: values.scenario ? resolve(startDir, values.scenario) : undefined, keepWorkDir: values.keep, proxy: values.proxy });
+  // Signals and the parent watch are in place before the sandbox starts, so that nothing the
+  // readiness line below prompts can come too early; a stop asked for while starting waits for it.
+  const started: { sb?: Sandbox } = {};
+  let stopping: string | undefined;
+  const stop = (reason: string) => {
+    if (stopping) return;
+    stopping = reason;
+    if (started.sb) shutDown(started.sb, reason);
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGHUP', () => stop('SIGHUP'));
+  setInterval(() => {
+    if (process.ppid !== parent) stop('the process that started the sandbox has exited');
+  }, 500).unref();
+
+  const sb = (started.sb = await startSandbox({ scenario: values.scenario ? resolve(startDir, values.scenario) : undefined, keepWorkDir: values.keep, proxy: values.proxy }));
+  if (stopping) return shutDown(sb, stopping);
   const envFile = values['write-env'] ? resolve(startDir, values['write-env']) : undefined;
   if (envFile) {
     const lines = Object.entries(sb.env).map(([k, v]) => `${k}=${v}`);
@@ -66,27 +86,17 @@ async function main(): Promise<void> {
   if (envFile) row('environment', envFile);
   for (const i of sb.state.identities) row(`identity ${i.name}`, `${i.clientId} (${i.fics.length} FICs)`);
   console.log('Ctrl-C to stop.');
+}
 
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`\n${signal}: stopping the sandbox`);
-    sb.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        console.error(err);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGHUP', () => stop('SIGHUP'));
-  const parent = process.ppid;
-  setInterval(() => {
-    if (process.ppid !== parent) stop('the process that started the sandbox has exited');
-  }, 500).unref();
+function shutDown(sb: Sandbox, reason: string): void {
+  console.log(`\n${reason}: stopping the sandbox`);
+  sb.stop().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
 }
 
 main().catch((err: unknown) => {
