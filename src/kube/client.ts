@@ -20,7 +20,7 @@ import {
   type V1Pod,
   type V1ServiceAccount,
 } from '@kubernetes/client-node';
-import { createNetwork, networkCode, requestSignal, retryAfterMs, withRetry, type Network } from '../net/index.ts';
+import { createNetwork, forUndo, networkCode, requestSignal, retryAfterMs, withRetry, type Network } from '../net/index.ts';
 import { KubeConfigError } from './config-error.ts';
 import { decodeKubeconfigInput } from './kubeconfig-input.ts';
 import { KUBECONFIG_FILE_PREFIX, kubeconfigTempDir } from './temp-files.ts';
@@ -233,14 +233,14 @@ function saState(sa: V1ServiceAccount, namespace: string, name: string): Service
  */
 /** `watchIdleMs`: a pod watch silent this long (no event, no bookmark) is re-read and re-made. */
 export function createKubePort(kc: KubeConfig, net: Network = createNetwork(), options: { watchIdleMs?: number } = {}): KubePort {
-  /** One attempt, under the timeout and the deadline. */
-  const call = async <T>(operation: string, fn: (options: ConfigurationOptions) => Promise<T>, extra?: ConfigurationOptions): Promise<T> => {
+  /** One attempt, under the timeout and the deadline of `n`. */
+  const attemptUnder = async <T>(n: Network, operation: string, fn: (options: ConfigurationOptions) => Promise<T>, extra?: ConfigurationOptions): Promise<T> => {
     try {
-      net.deadline.check(operation);
+      n.deadline.check(operation);
     } catch (err) {
       throw toKubeApiError(operation, err);
     }
-    const attempt = requestSignal(net.timeoutMs, net.deadline);
+    const attempt = requestSignal(n.timeoutMs, n.deadline);
     try {
       return await fn(withSignal(attempt.signal, extra));
     } catch (err) {
@@ -249,19 +249,24 @@ export function createKubePort(kc: KubeConfig, net: Network = createNetwork(), o
       attempt.done();
     }
   };
-  /** A read: retried by the policy (a 500 or a timeout on one GET must not fail the run). */
-  const read = async <T>(operation: string, fn: (options: ConfigurationOptions) => Promise<T>): Promise<T> => {
+  /** Retried by the policy under `n`: reads (a 500 or a timeout on one GET must not fail the run) and deletes. */
+  const retriedUnder = async <T>(n: Network, operation: string, fn: (options: ConfigurationOptions) => Promise<T>): Promise<T> => {
     const result = await withRetry(
-      () => call(operation, fn),
+      () => attemptUnder(n, operation, fn),
       (err) => {
         const error = toKubeApiError(operation, err);
         return { error, failure: kubeFailure(error) };
       },
-      kubeRetry(net, net.read, operation),
+      kubeRetry(n, n.read, operation),
     );
     if ('error' in result) throw result.error;
     return result.value;
   };
+  const call = <T>(operation: string, fn: (options: ConfigurationOptions) => Promise<T>, extra?: ConfigurationOptions): Promise<T> => attemptUnder(net, operation, fn, extra);
+  const read = <T>(operation: string, fn: (options: ConfigurationOptions) => Promise<T>): Promise<T> => retriedUnder(net, operation, fn);
+  // Deleting verification pods goes on past the run's deadline, for a short grace (net/network.ts).
+  const undoNet = forUndo(net);
+  const undo = <T>(operation: string, fn: (options: ConfigurationOptions) => Promise<T>): Promise<T> => retriedUnder(undoNet, operation, fn);
 
   const api: Api = {
     core: kc.makeApiClient(CoreV1Api),
@@ -275,7 +280,7 @@ export function createKubePort(kc: KubeConfig, net: Network = createNetwork(), o
 
   return {
     server: kc.getCurrentCluster()?.server ?? '',
-    ...podOperations(kc, { once: call, retried: read }, options.watchIdleMs),
+    ...podOperations(kc, { once: call, retried: read, undo }, options.watchIdleMs),
 
     async readServiceAccount(namespace, name) {
       try {

@@ -6,10 +6,14 @@ import { CoreV1Api, Watch, type ConfigurationOptions, type KubeConfig, type V1Po
 import type { KubePort, PodEvent, PodObject, PodView } from './port.ts';
 import { isKubeApiError } from './port.ts';
 
-/** The adapter's two ways to call (client.ts): once under the request timeout, or retried by the policy. */
+/**
+ * The adapter's ways to call (client.ts): once under the request timeout, retried by the
+ * policy, or retried as undoing, which goes on for a short grace past the run's deadline.
+ */
 export interface PodCalls {
   once<T>(operation: string, fn: (options: ConfigurationOptions) => Promise<T>): Promise<T>;
   retried<T>(operation: string, fn: (options: ConfigurationOptions) => Promise<T>): Promise<T>;
+  undo<T>(operation: string, fn: (options: ConfigurationOptions) => Promise<T>): Promise<T>;
 }
 
 type PodOperations = Pick<KubePort, 'createPod' | 'followPod' | 'readPodLog' | 'listPodEvents' | 'deletePod' | 'deletePodsByLabel'>;
@@ -121,18 +125,19 @@ export function podOperations(kc: KubeConfig, calls: PodCalls, idleMs = WATCH_ID
     },
 
     async deletePod(namespace, name) {
-      // Deleting is idempotent: retried, and "gone already" is success.
+      // Deleting is idempotent: retried, and "gone already" is success. At the run's deadline
+      // too: the pods are what the deadline must not leave standing.
       try {
-        await calls.retried(`delete pod ${namespace}/${name}`, (o) => core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 1 }, o));
+        await calls.undo(`delete pod ${namespace}/${name}`, (o) => core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 1 }, o));
       } catch (err) {
         if (!notFound(err)) throw err;
       }
     },
 
     async deletePodsByLabel(namespace, labelSelector) {
-      const list = await calls.retried(`list pods in ${namespace}`, (o) => core.listNamespacedPod({ namespace, labelSelector }, o));
+      const list = await calls.undo(`list pods in ${namespace}`, (o) => core.listNamespacedPod({ namespace, labelSelector }, o));
       const names = list.items.map((p) => p.metadata?.name ?? '').filter(Boolean);
-      if (names.length) await calls.retried(`delete pods in ${namespace}`, (o) => core.deleteCollectionNamespacedPod({ namespace, labelSelector, gracePeriodSeconds: 1 }, o));
+      if (names.length) await calls.undo(`delete pods in ${namespace}`, (o) => core.deleteCollectionNamespacedPod({ namespace, labelSelector, gracePeriodSeconds: 1 }, o));
       return names;
     },
   };

@@ -43,11 +43,26 @@ export const isDeadlineError = (err: unknown): err is DeadlineError =>
 
 /** A deadline `seconds` from now; its timer does not keep the process alive. */
 export function createDeadline(seconds: number, now: () => number = Date.now): Deadline {
-  const at = now() + seconds * 1000;
+  return deadlineAt(now() + seconds * 1000, seconds, `the run's deadline passed (timeout: ${seconds} s)`, now);
+}
+
+/** No deadline: for tests and tools that run a stage alone. */
+export const NO_DEADLINE: Deadline = createDeadline(Infinity);
+
+/**
+ * A deadline `graceMs` after `deadline` (none when it has none): for undoing work after the
+ * run's deadline passed (deleting verification pods), which must still end soon after it.
+ */
+export function graceAfter(deadline: Deadline, graceMs: number, now: () => number = Date.now): Deadline {
+  if (!Number.isFinite(deadline.seconds)) return deadline;
+  const why = `the run's deadline passed (timeout: ${deadline.seconds} s) and its ${graceMs / 1000} s for cleaning up too`;
+  return deadlineAt(now() + deadline.remainingMs() + graceMs, deadline.seconds, why, now);
+}
+
+function deadlineAt(at: number, seconds: number, why: string, now: () => number): Deadline {
   const controller = new AbortController();
-  const reason = (): DeadlineError => new DeadlineError(`the run's deadline passed (timeout: ${seconds} s)`);
-  if (Number.isFinite(seconds)) {
-    setTimeout(() => controller.abort(reason()), Math.max(0, at - now())).unref();
+  if (Number.isFinite(at)) {
+    setTimeout(() => controller.abort(new DeadlineError(why)), Math.max(0, at - now())).unref();
   }
   const passed = (): boolean => controller.signal.aborted || now() >= at;
   return {
@@ -56,10 +71,7 @@ export function createDeadline(seconds: number, now: () => number = Date.now): D
     remainingMs: () => Math.max(0, at - now()),
     passed,
     check(what) {
-      if (passed()) throw new DeadlineError(`${what}: not started, the run's deadline passed (timeout: ${seconds} s)`);
+      if (passed()) throw new DeadlineError(`${what}: not started, ${why}`);
     },
   };
 }
-
-/** No deadline: for tests and tools that run a stage alone. */
-export const NO_DEADLINE: Deadline = createDeadline(Infinity);

@@ -1,7 +1,7 @@
 // What every client of the network gets from main: the request timeout, the run's deadline
 // and where retry lines go. One object, handed down like the sink, so that ARM, Entra,
 // Kubernetes and GitHub calls (and later the verification's watches) share one setting.
-import { NO_DEADLINE, type Deadline } from './deadline.ts';
+import { graceAfter, NO_DEADLINE, type Deadline } from './deadline.ts';
 import { READ_RETRY, retryLine, WRITE_RETRY, type RetryOptions, type RetryPolicy } from './retry.ts';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from './timeout.ts';
 
@@ -29,12 +29,16 @@ export function createNetwork(options: Partial<Network> = {}): Network {
   };
 }
 
+/** How long past the run's deadline undoing what it can (deleting verification pods) may take. */
+export const UNDO_GRACE_MS = 5_000;
+
 /**
- * The same timeout and retries without the deadline: for cleanups that must still run after
- * it passed (deleting verification pods), each request still bounded by the timeout.
+ * The same timeout and retries for undoing: they still run after the run's deadline passed
+ * (DESIGN §2: "stop starting work, delete verification pods, still report"), until
+ * UNDO_GRACE_MS after it, so that an API server that hangs cannot hold the job.
  */
-export function withoutDeadline(net: Network): Network {
-  return { ...net, deadline: NO_DEADLINE };
+export function forUndo(net: Network): Network {
+  return { ...net, deadline: graceAfter(net.deadline, UNDO_GRACE_MS) };
 }
 
 /** The retry options of one call under the run's network policy: its deadline, its waits, each retry logged as `what`. */

@@ -196,6 +196,49 @@ describe('verification through dist/ on the sandbox', () => {
     await gone();
   });
 
+  // The run's deadline (`timeout`) bounds verify-timeout and the propagation wait inside the
+  // pod: when it passes, the run itself deletes its pods (no post step here), writes the
+  // summary and outputs, and fails — whether the pods wait for a node or for Entra.
+  it.each([
+    {
+      stuck: 'a pod that stays Pending',
+      setUp: () => {
+        demo.sb.kube.setUnschedulable(true);
+        return () => demo.sb.kube.setUnschedulable(false);
+      },
+      waiting: ['payments-api', 'orders-worker', 'report-generator'],
+    },
+    {
+      stuck: 'a probe waiting for propagation',
+      setUp: () => {
+        const fic = demo.sb.state.identityByName('id-payments')!.fics[0]!;
+        fic.propagatesAt = Date.now() + 600_000;
+        return () => (fic.propagatesAt = 0);
+      },
+      waiting: ['payments-api'],
+    },
+  ])('the run deadline passes during verification ($stuck): its pods deleted by the run, summary and outputs written, the run fails', async ({ setUp, waiting }) => {
+    const restore = setUp();
+    try {
+      const started = Date.now();
+      const verify = await run('verify', { timeout: '10', 'verify-timeout': '120' });
+      expect(verify.code, verify.stdout).toBe(1);
+      expect(Date.now() - started).toBeLessThan(10_000 + 8_000); // the deadline, plus start-up and reporting
+      // Deleted by the run before it ended: none is left without a deletion under way.
+      expect(ourPods().filter((p) => !p.metadata.deletionTimestamp)).toEqual([]);
+      expect(verify.stdout).not.toMatch(/Could not delete verification pod/);
+      const stopped = verifications(verify).filter((v) => !v.ok);
+      expect(stopped.map((v) => v.serviceAccount).sort()).toEqual([...waiting].sort());
+      // Their pods were made and still at work when the deadline came (not "Not started").
+      for (const v of stopped) expect(v.cause).toMatch(/^Stopped before the probe finished \(the run was cancelled or reached its timeout\)/);
+      expect(verify.summary).toContain("the run's deadline passed (timeout: 10 s)");
+      expect(verify.stdout).toMatch(/::error::.*the run's deadline passed \(timeout: 10 s\)/);
+      await gone();
+    } finally {
+      restore();
+    }
+  });
+
   it('SIGTERM mid-verification leaves no pod; the post step deletes what a SIGKILL left', async () => {
     demo.sb.kube.setUnschedulable(true);
     try {
