@@ -84,6 +84,7 @@ export async function verifyStage(input: VerifyStageInput): Promise<Verification
       // Unchanged, adopted or just written: ARM holds a FIC with exactly these values.
       ficInArm: true,
       ficName: fic.name,
+      ficWritten: !!input.applied?.some((a) => a.change === fic && a.ok),
     });
   }
   for (const r of results) logVerification(input.sink, r);

@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BUILD_INPUTS_FILE, buildInputsHash } from '../../scripts/build-inputs.ts';
+import type { VerificationResult } from '../../src/result.ts';
 
 export const DIST = resolve(import.meta.dirname, '../../dist');
 
@@ -33,6 +34,9 @@ export interface ActionRun {
   /** `::error file=…,line=…::message` workflow commands, parsed. */
   annotations: { level: string; props: Record<string, string>; message: string }[];
 }
+
+/** The `verifications` of the run's `result` output. */
+export const verificationsOf = (r: ActionRun): VerificationResult[] => (JSON.parse(r.outputs.result!) as { verifications: VerificationResult[] }).verifications;
 
 /** Parses the GITHUB_OUTPUT file (name<<delimiter … delimiter blocks). */
 export function parseOutputFile(text: string): Record<string, string> {

@@ -4,7 +4,7 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import type { ChildProcess } from 'node:child_process';
 import { ROOT, useDemoSandbox } from './demo-sandbox.ts';
-import { runAction, workspaceWith, type ActionRun } from './run-action.ts';
+import { runAction, verificationsOf as verifications, workspaceWith, type ActionRun } from './run-action.ts';
 
 const demo = useDemoSandbox();
 const MANAGED = 'app.kubernetes.io/managed-by';
@@ -13,19 +13,6 @@ const JWT = /eyJ[\w-]{10,}\.[\w-]{10,}\.[\w-]{10,}/;
 const run = (mode: string, extra: Record<string, string> = {}, env: Record<string, string> = {}, onSpawn?: (c: ChildProcess) => void): Promise<ActionRun> =>
   runAction({ workspace: ROOT, env: { ...demo.sb.env, ...env }, inputs: { mode, environment: 'staging', 'mapping-file': 'examples/workload-identity.yaml', ...extra }, onSpawn });
 
-interface Verification {
-  namespace: string;
-  serviceAccount: string;
-  ok: boolean;
-  aadsts?: number;
-  attempts?: number;
-  cause?: string;
-  fix?: string;
-  notApplied?: boolean;
-  checks: { name: string; ok: boolean; detail: string }[];
-  claims?: { access?: { tid?: string; oid?: string } };
-}
-const verifications = (r: ActionRun): Verification[] => JSON.parse(r.outputs.result!).verifications;
 const ourPods = () => demo.sb.kube.store.list('pods').filter((p) => p.metadata.labels?.[MANAGED] === 'workload-identity-action');
 const until = async (fn: () => boolean, ms = 15_000) => {
   const end = Date.now() + ms;

@@ -4,7 +4,7 @@ import { ContainerServiceClient } from '@azure/arm-containerservice';
 import type { ClientAssertionCredential } from '@azure/identity';
 import { API_VERSIONS, DEFAULT_WRITE_HOLD_MS } from '../sandbox/arm.ts';
 import { startSandboxCore, type SandboxCore } from '../sandbox/sandbox.ts';
-import { baseScenario, credential, SA_SUBJECT, trustSandboxCa } from './helpers.ts';
+import { ARM_SCOPE, baseScenario, credential, SA_SUBJECT, saToken, trustSandboxCa } from './helpers.ts';
 
 let sb: SandboxCore<undefined>;
 let cred: ClientAssertionCredential;
@@ -72,6 +72,28 @@ describe('ARM userAssignedIdentities through @azure/arm-msi', () => {
 });
 
 describe('ARM federatedIdentityCredentials through @azure/arm-msi', () => {
+  it("an update not replicated yet: ARM shows the new audience at once, Entra still compares with the old one", async () => {
+    const id = sb.state.identityByName('id-payments')!;
+    const saved = structuredClone(id.fics);
+    const [current] = id.fics;
+    sb.setFicPropagationDelay(3_600_000);
+    try {
+      const body = { issuer: current!.issuer, subject: current!.subject, audiences: ['api://contoso-workloads'] };
+      const updated = await msi.federatedIdentityCredentials.createOrUpdate('rg-identities', 'id-payments', current!.name, body);
+      expect(updated.audiences).toEqual(['api://contoso-workloads']);
+      // A token for the new audience is refused as Entra still holds the old one; one for the old audience passes.
+      const refused = await credential(sb, id.clientId, await saToken(sb, { aud: 'api://contoso-workloads' })).getToken(ARM_SCOPE).then(() => undefined, (e: Error) => e);
+      expect(refused?.message).toContain("AADSTS700212: No matching federated identity record found for presented assertion audience 'api://contoso-workloads'");
+      await credential(sb, id.clientId, await saToken(sb)).getToken(ARM_SCOPE);
+      // Replicated: the other way round.
+      id.fics[0]!.propagatesAt = Date.now() - 1;
+      await credential(sb, id.clientId, await saToken(sb, { aud: 'api://contoso-workloads' })).getToken(ARM_SCOPE);
+    } finally {
+      sb.setFicPropagationDelay(0);
+      id.fics = saved;
+    }
+  });
+
   it('PUT creates (201 + location) then updates (200); GET; DELETE 200 then 204', async () => {
     const statuses: number[] = [];
     const locations: (string | undefined)[] = [];

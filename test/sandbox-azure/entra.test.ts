@@ -113,6 +113,17 @@ describe('Entra token exchange through @azure/identity ClientAssertionCredential
     }
   });
 
+  it('AADSTS50166 when the issuer refuses Entra with 403 (an issuer in a storage account limited to selected networks)', async () => {
+    sb.faults.inject({ service: 'issuer', status: 403, times: 1 });
+    try {
+      const err = await exchangeError(payments().clientId, await saToken(sb));
+      expect(err.message).toContain('AADSTS50166: Request to External OIDC endpoint failed.');
+      expect(sb.log.of('issuer').some((c) => c.status === 403)).toBe(true);
+    } finally {
+      sb.faults.clear();
+    }
+  });
+
   it('AADSTS900612 when the issuer serves a JWKS that does not parse', async () => {
     sb.setIssuerJwksMalformed(true, sb.issuerUrl);
     try {

@@ -578,4 +578,21 @@ describe('TokenRequest and issuer discovery', () => {
     const nosa = await failure(core.createNamespacedServiceAccountToken({ name: 'nope', namespace: 'tokens', body: { spec: { audiences: [] } } }));
     expect(nosa.status.message).toBe('serviceaccounts "nope" not found');
   });
+
+  it("stamps iat/nbf/exp from the API server's clock: setClockSkew moves them, expirationTimestamp too", async () => {
+    await namespace('skewed');
+    await core.createNamespacedServiceAccount({ namespace: 'skewed', body: { metadata: { name: 'api' } } });
+    h.kube.setClockSkew(-7200);
+    try {
+      const tr = await core.createNamespacedServiceAccountToken({ name: 'api', namespace: 'skewed', body: { spec: { audiences: ['api://AzureADTokenExchange'], expirationSeconds: 3600 } } });
+      const claims = JSON.parse(Buffer.from((tr.status?.token ?? '').split('.')[1]!, 'base64url').toString()) as { iat: number; nbf: number; exp: number };
+      const now = Date.now() / 1000;
+      expect(Math.abs(claims.iat - (now - 7200))).toBeLessThan(5);
+      expect(claims.nbf).toBe(claims.iat);
+      expect(claims.exp - claims.iat).toBe(3600);
+      expect(Math.abs(new Date(tr.status!.expirationTimestamp!).getTime() / 1000 - (now - 3600))).toBeLessThan(5);
+    } finally {
+      h.kube.setClockSkew(0);
+    }
+  });
 });

@@ -409,6 +409,9 @@ export function createArm(ctx: SandboxContext, state: SandboxState, signer: Entr
     if (current) {
       const changed = current.issuer !== issuer || current.subject !== subject || current.audiences.join('\n') !== audiences.join('\n');
       if (changed) {
+        // Entra keeps the version it has until the change replicates: the values before this
+        // write when they had replicated, else whatever it held already (or nothing).
+        if (now >= current.propagatesAt) current.previous = { issuer: current.issuer, subject: current.subject, audiences: [...current.audiences] };
         current.issuer = issuer;
         current.subject = subject;
         current.audiences = audiences;

@@ -5,10 +5,11 @@
 // The assertion is checked the way Entra does for federated identity credentials:
 // client known in the tenant (AADSTS700016), an FIC with the assertion's issuer
 // (AADSTS700211), the issuer's OIDC discovery and JWKS fetched over https for real
-// (AADSTS90061 when unreachable), the signature (AADSTS700027), the time window
+// (AADSTS90061 when unreachable, 50166 when it answers 403), the signature (AADSTS700027), the time window
 // (AADSTS700024), then subject (AADSTS700213, or AADSTS7002138 when it differs only in
 // case) and audience (AADSTS700212), all compared exactly and case-sensitively; a matching
-// FIC that has not replicated yet answers AADSTS70021. With `setMismatchStyle('generic')`
+// FIC that has not replicated yet answers AADSTS70021, an update not replicated yet is
+// compared with the FIC's previous values. With `setMismatchStyle('generic')`
 // every issuer/subject/audience mismatch answers that generic AADSTS70021 too, as many
 // tenants do. Wording and error envelope follow
 // real responses quoted in FIDELITY.md (azure-workload-identity troubleshooting page, Azure/login
@@ -195,16 +196,21 @@ export function createEntra(ctx: SandboxContext, state: SandboxState, signer: En
 
   async function fetchIssuerKeys(iss: string): Promise<{ keys: JWK[] } | AadErrorSpec> {
     const unreachableErr: AadErrorSpec = { status: 400, error: 'invalid_request', code: 90061, message: 'Request to External OIDC endpoint failed.' };
+    // The same words under 50166 when the issuer's host refuses Entra (403: a storage account
+    // limited to selected networks, Azure/azure-workload-identity#1130). Which failure gets
+    // which code is not documented (FIDELITY.md).
+    const refusedErr: AadErrorSpec = { ...unreachableErr, code: 50166 };
+    const failed = (status: number): AadErrorSpec => (status === 403 ? refusedErr : unreachableErr);
     if (allUnreachable || unreachable.has(iss)) return unreachableErr;
     if (!/^https:\/\//.test(iss)) return unreachableErr;
     const discoveryUrl = `${iss.replace(/\/$/, '')}/.well-known/openid-configuration`;
     try {
       const disc = await get(discoveryUrl);
-      if (disc.status !== 200) return unreachableErr;
+      if (disc.status !== 200) return failed(disc.status);
       const meta = JSON.parse(disc.body) as { issuer?: string; jwks_uri?: string };
       if (meta.issuer !== iss || !meta.jwks_uri) return unreachableErr;
       const keys = await get(meta.jwks_uri);
-      if (keys.status !== 200) return unreachableErr;
+      if (keys.status !== 200) return failed(keys.status);
       try {
         const parsed = JSON.parse(keys.body) as { keys?: unknown };
         const list = parsed.keys;
@@ -302,7 +308,9 @@ export function createEntra(ctx: SandboxContext, state: SandboxState, signer: En
     const iss = String(claims.iss ?? '');
     const sub = String(claims.sub ?? '');
     const auds = Array.isArray(claims.aud) ? claims.aud.map(String) : claims.aud !== undefined ? [String(claims.aud)] : [];
-    const fics: FederatedCredential[] = found.client.fics;
+    // What Entra holds: an update not replicated yet is still seen with its previous values
+    // (a creation not replicated yet is matched below and answered 70021).
+    const fics: FederatedCredential[] = found.client.fics.map((f) => (f.previous && Date.now() < f.propagatesAt ? { ...f, ...f.previous, propagatesAt: 0 } : f));
     // The generic form some tenants answer for any issuer/subject/audience mismatch, and
     // every tenant during propagation.
     const noMatchingRecord: AadErrorSpec = {

@@ -19,6 +19,12 @@ export interface FederatedCredential {
   createdAt: number;
   /** ms since epoch: before it, Entra answers AADSTS70021 for this FIC (replication delay). */
   propagatesAt: number;
+  /**
+   * An update not replicated yet: until propagatesAt Entra still compares tokens with these,
+   * the values the FIC had before (ARM already shows the new ones). Absent for a FIC whose
+   * creation has not replicated (Entra does not know it at all then).
+   */
+  previous?: { issuer: string; subject: string; audiences: string[] };
 }
 
 export interface UserAssignedIdentity {

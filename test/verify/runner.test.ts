@@ -29,8 +29,15 @@ beforeAll(async () => {
         { name: 'id-none' },
         { name: 'id-aud', federatedCredentials: [{ name: 'aud', issuer: '{{issuer:aks}}', subject: subject('payments', 'aud'), audiences: ['api://custom'] }] },
         { name: 'id-locked', federatedCredentials: [{ name: 'locked', issuer: '{{issuer:aks}}', subject: subject('locked', 'app') }] },
+        // Typed by hand with a capital letter, which Entra accepted before August 2024.
+        { name: 'id-case', federatedCredentials: [{ name: 'case-by-hand', issuer: '{{issuer:aks}}', subject: 'system:serviceaccount:Payments:case' }] },
+        // Federated with another cluster (the one the environment had before, or its twin).
+        { name: 'id-other', federatedCredentials: [{ name: 'other', issuer: '{{issuer:aks-blue}}', subject: subject('payments', 'other-cluster') }] },
       ],
-      clusters: [{ name: 'aks', resourceGroup: 'rg-aks' }],
+      clusters: [
+        { name: 'aks', resourceGroup: 'rg-aks' },
+        { name: 'aks-blue', resourceGroup: 'rg-aks' },
+      ],
       kube: {
         namespaces: [
           { name: 'payments', labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } },
@@ -43,6 +50,8 @@ beforeAll(async () => {
           annotated('payments', 'none', 'id-none'),
           annotated('payments', 'aud', 'id-aud'),
           annotated('locked', 'app', 'id-locked'),
+          annotated('payments', 'case', 'id-case'),
+          annotated('payments', 'other-cluster', 'id-other'),
         ],
         objects: [
           // The usual default-deny of all egress (kubernetes.io network-policies docs).
@@ -96,6 +105,9 @@ async function verify(t: VerificationTarget, opts: { timeoutSeconds?: number; po
   return r!;
 }
 
+/** Advice that would delete a credential, or change one that some token matches. */
+const HARMFUL = /\bdelete\b|\bremove\b.*credential|federated-credential (update|delete)/i;
+
 const leftovers = () => sb.kube.store.list('pods').filter((p) => p.metadata.labels?.['app.kubernetes.io/managed-by'] === 'workload-identity-action' && !p.metadata.deletionTimestamp);
 
 describe('the runner on the sandbox', () => {
@@ -110,6 +122,28 @@ describe('the runner on the sandbox', () => {
     const r = await verify(target('payments', 'other', 'id-pay'));
     expect(r.aadsts).toBe(700213);
     expect(r.cause).toBe(`No federated credential of identity 'id-pay' with the token's issuer names its subject '${subject('payments', 'other')}' (AADSTS700213): they name other ServiceAccounts or namespaces.`);
+    // The credential 'pay' works for payments/pay: the fix adds one beside it, under a new name.
+    expect(r.fix).toContain('under a name no credential of the identity has yet (create replaces a credential of the same name)');
+    expect(r.fix).toContain(`az identity federated-credential create --identity-name id-pay --resource-group <rg> --name <new-name> --issuer ${sb.issuerUrl} --subject ${subject('payments', 'other')}`);
+    expect(r.fix).not.toMatch(HARMFUL);
+  });
+
+  it('a subject typed by hand in other letter case: AADSTS7002138, the token\'s subject and a correction that breaks nothing', async () => {
+    const r = await verify(target('payments', 'case', 'id-case'));
+    expect(r.aadsts).toBe(7002138);
+    expect(r.attempts).toBe(1);
+    expect(r.cause).toBe(`A federated credential of identity 'id-case' names the token's subject '${subject('payments', 'case')}' in other letter case (AADSTS7002138): Entra compares subjects case-sensitively since August 2024, so it no longer matches.`);
+    expect(r.fix).toContain(`write the subject of the one that differs only in case exactly as '${subject('payments', 'case')}'`);
+    expect(r.fix).not.toMatch(HARMFUL);
+  });
+
+  it("a credential of another cluster's issuer: AADSTS700211, and the fix checks the kubeconfig before touching what serves that cluster", async () => {
+    const blue = sb.issuers['aks-blue']!.url;
+    const r = await verify(target('payments', 'other-cluster', 'id-other', { issuer: blue, ficInArm: true }));
+    expect(r.aadsts).toBe(700211);
+    expect(r.cause).toContain(`the credential's issuer is '${blue}' but the token says '${sb.issuerUrl}' — the token comes from another cluster`);
+    expect(r.fix).toMatch(/^First check which cluster the job talks to .*leave the credentials alone — they serve the cluster whose issuer is/);
+    expect(r.fix).not.toMatch(HARMFUL);
   });
 
   it('a credential whose issuer lacks the trailing slash: AADSTS700211, both values and why, not retried', async () => {

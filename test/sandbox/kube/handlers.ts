@@ -45,6 +45,8 @@ export interface RequestInfo {
 export interface ApiState {
   webhook: boolean | 'unreachable';
   webhookSettings: WebhookSettings;
+  /** The API server's clock runs this many seconds ahead (negative: behind): it stamps iat/nbf/exp of the tokens it issues. */
+  clockSkewSeconds: number;
 }
 
 export interface HandlerDeps {
@@ -556,7 +558,7 @@ export class Handlers {
       if (ref.uid && ref.uid !== p.metadata.uid) throw conflict(PODS, ref.name, `the UID in the bound object reference (${ref.uid}) does not match the UID in record. The object might have been deleted and then recreated`);
       pod = { name: p.metadata.name!, uid: p.metadata.uid! };
     }
-    const now = Math.floor(Date.now() / 1000);
+    const now = Math.floor(Date.now() / 1000) + this.d.state.clockSkewSeconds;
     const token = await signServiceAccountToken(
       this.d.issuer,
       { namespace: info.namespace!, serviceAccount: { name: info.name!, uid: sa.metadata.uid! }, audiences, expirationSeconds, pod },

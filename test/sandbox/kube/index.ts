@@ -69,6 +69,12 @@ export interface KubeEmulator {
   /** true: installed; false: absent (no mutation, no MutatingWebhookConfiguration); 'unreachable': installed but its service has no endpoints. */
   setWebhook(on: boolean | 'unreachable'): void;
   setUnschedulable(on: boolean): void;
+  /**
+   * The API server's clock runs `seconds` ahead (negative: behind) of everyone else's: the
+   * ServiceAccount tokens it issues (TokenRequest, so the kubelet's projected tokens too) carry
+   * iat/nbf/exp from it, and Entra, on the right time, finds them not yet valid or expired.
+   */
+  setClockSkew(seconds: number): void;
   /** Open watches stay connected but send nothing, bookmarks included (a silently dropped connection). */
   stallWatches(on: boolean): void;
   denyRbac(rule: DenyRule): void;
@@ -91,6 +97,7 @@ export function createKube(ctx: SandboxContext, options: KubeOptions): KubeEmula
   const state: ApiState = {
     webhook: options.webhook ?? true,
     webhookSettings: { tenantId: options.tenantId, authorityHost: options.authorityHost, version: options.webhookVersion },
+    clockSkewSeconds: 0,
   };
 
   const dir = join(ctx.workDir, 'kube');
@@ -114,6 +121,7 @@ export function createKube(ctx: SandboxContext, options: KubeOptions): KubeEmula
     },
     defaultAudience: () => options.clusterIssuer.url,
     podEnv: options.podEnv ?? {},
+    tokenClock: () => Math.floor(Date.now() / 1000) + state.clockSkewSeconds,
   });
 
   /** Stores one object as-is (seed): metadata filled, namespace ensured, replacing a previous one. */
@@ -269,6 +277,9 @@ export function createKube(ctx: SandboxContext, options: KubeOptions): KubeEmula
     setWebhook(on) {
       state.webhook = on;
       installWebhook(on !== false);
+    },
+    setClockSkew(seconds) {
+      state.clockSkewSeconds = seconds;
     },
     stallWatches(on) {
       watches.stalled = on;

@@ -49,6 +49,8 @@ export interface KubeletOptions {
   defaultAudience: () => string;
   /** Given to every container before its own env (the sandbox proxy). */
   podEnv?: Record<string, string>;
+  /** Unix seconds on the API server's clock: projected tokens come from its TokenRequest. */
+  tokenClock?: () => number;
 }
 
 interface PodRun {
@@ -354,7 +356,7 @@ export class Kubelet {
             expirationSeconds: t.expirationSeconds ?? 3600,
             pod: { name: run.name, uid: run.uid },
             node: { name: pod.spec.nodeName ?? '', uid: nodeUid(this.o.store, pod.spec.nodeName ?? '') },
-          });
+          }, this.o.tokenClock?.());
           writeFile(join(dir, t.path), token);
         }
         if (src.configMap) this.writeConfigMap(run, dir, src.configMap.name, src.configMap.items);
