@@ -59,6 +59,10 @@ beforeAll(async () => {
 describe("Entra's refusals through dist/, from their real causes", () => {
   it('AADSTS700212: the mapping asks for an audience the webhook does not project — set the audience the webhook projects', async () => {
     await keepingCredentials(async () => {
+      // The credential as the mapping had it written (plan's webhook dry run now stops such an
+      // apply; verify still runs the pod, to show what the finding means for a real one).
+      const fic = demo.sb.state.identityByName('id-payments')!.fics.find((f) => f.name === PAYMENTS_FIC)!;
+      fic.audiences = ['api://contoso-workloads'];
       const ws = workspaceWith(
         [
           'version: 1',
@@ -77,11 +81,9 @@ describe("Entra's refusals through dist/, from their real causes", () => {
           '',
         ].join('\n'),
       );
-      const apply = await run('apply', {}, ws);
-      // apply wrote the credential as the mapping says; the pod's token carries the webhook's audience.
-      const fic = demo.sb.state.identityByName('id-payments')!.fics.find((f) => f.name === PAYMENTS_FIC)!;
-      expect(fic.audiences).toEqual(['api://contoso-workloads']);
-      const v = failedRow(apply, 700212);
+      const verify = await run('verify', {}, ws);
+      expect(verify.stdout).toMatch(/preflight ERROR webhook-dry-run: The webhook projects tokens with audience api:\/\/AzureADTokenExchange/);
+      const v = failedRow(verify, 700212);
       expect(v.checks.find((c) => c.name === 'audience')).toMatchObject({ ok: false, detail: `the token says '${WEBHOOK_AUDIENCE}', the federated credential expects 'api://contoso-workloads'` });
       expect(v.cause).toContain(`The webhook projects tokens for audience '${WEBHOOK_AUDIENCE}', but the federated credential of identity 'id-payments' for '${SUBJECT}' expects 'api://contoso-workloads' (AADSTS700212)`);
       expect(v.fix).toContain(`Set \`audience: ${WEBHOOK_AUDIENCE}\` in the mapping's defaults`);
