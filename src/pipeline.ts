@@ -169,7 +169,7 @@ async function planAndApply(run: RunEnvironment, net: Network, mapping: Mapping,
   const blocking = blockingChecks(plan);
   if (blocking.length) {
     report.failures.push(
-      `${blocking.length} preflight check(s) failed, each annotated at its mapping line: ${blocking.map((c) => c.name).join(', ')}` + (mode === 'apply' ? '; nothing was applied' : ''),
+      `${blocking.length} preflight check(s) failed, each annotated at its mapping line: ${countedNames(blocking)}` + (mode === 'apply' ? '; nothing was applied' : ''),
     );
     // verify still runs its pods: they show what the failed check means for a real pod.
     if (mode !== 'verify') return;
@@ -216,4 +216,11 @@ async function verify(run: RunEnvironment, report: RunReport, ports: Ports, net:
   const failed = results.filter((r) => !r.ok && !r.notApplied).length;
   if (failed) report.failures.push(`${failed} of ${results.length} verification(s) failed: a pod of that ServiceAccount would not get its Azure token`);
   if (notApplied) report.failures.push(`${notApplied} binding(s) not applied yet: run apply for this environment`);
+}
+
+/** Each check's name once, with how many of it failed: "webhook-dry-run (3), issuer". */
+function countedNames(checks: readonly { name: string }[]): string {
+  const counts = new Map<string, number>();
+  for (const c of checks) counts.set(c.name, (counts.get(c.name) ?? 0) + 1);
+  return [...counts].map(([name, n]) => (n > 1 ? `${name} (${n})` : name)).join(', ');
 }

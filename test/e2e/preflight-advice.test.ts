@@ -142,5 +142,10 @@ describe('proving injection, shown at the binding (dist/index.js on the sandbox)
     expect(annotation!.message).toContain("the binding of payments/payments-api federates audience 'api://contoso-audit'");
     expect(annotation!.message).toContain('AADSTS700212');
     expect(annotation!.message).toContain('Fix: Use the audience the webhook projects (api://AzureADTokenExchange)');
+    // One failure per binding, each at its line; the failure line counts them under one name.
+    const failed = plan.annotations.filter((a) => a.props.title === 'Workload Identity preflight: webhook-dry-run');
+    expect(failed.length).toBeGreaterThan(1);
+    expect(new Set(failed.map((a) => a.props.line)).size).toBe(failed.length);
+    expect(plan.stdout).toContain(`${failed.length} preflight check(s) failed, each annotated at its mapping line: webhook-dry-run (${failed.length})`);
   });
 });
