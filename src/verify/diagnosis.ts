@@ -86,6 +86,11 @@ export function diagnoseAadsts(code: number, r: ProbeResult, c: DiagnosisContext
       fix: `Nothing to change: ${fic} is right. Run verify again in a few minutes (mode: verify).`,
     };
   }
+  // The mapping's audience against what the webhook projects: the binding's own credential
+  // (issuer+subject are unique per identity) is the one to change.
+  const audienceFix =
+    `Set \`audience: ${aud}\` in the mapping's defaults (or drop \`audience\`: its default is what the webhook projects) and apply: it changes the audience of ${c.ficName ? `credential ${q(c.ficName)}` : "this binding's credential"}, which only this ServiceAccount's tokens match. ` +
+    `Keep ${q(c.audience)} only if this ServiceAccount's workloads project their own token for it (a serviceAccountToken volume) — then this check does not apply to them.`;
   switch (code) {
     case 70025:
       return {
@@ -105,7 +110,10 @@ export function diagnoseAadsts(code: number, r: ProbeResult, c: DiagnosisContext
       if (aud !== c.audience) diffs.push(`the credential's audience is ${q(c.audience)} but the token says ${q(aud)}`);
       return {
         cause: `No federated credential of ${where} matches the token (AADSTS70021)${diffs.length ? `: ${diffs.join('; ')}` : c.ficInArm ? '' : ": ARM holds none with the token's issuer, subject and audience"}.`,
-        fix: ficFix(`The credential must carry the token's values exactly: issuer ${q(t.iss)}, subject ${q(t.sub)}, audience ${q(aud)}.`),
+        fix:
+          c.ficInArm && t.iss === c.issuer && t.sub === c.subject
+            ? audienceFix
+            : ficFix(`The credential must carry the token's values exactly: issuer ${q(t.iss)}, subject ${q(t.sub)}, audience ${q(aud)}.`),
       };
     }
     case 700211: {
@@ -125,9 +133,7 @@ export function diagnoseAadsts(code: number, r: ProbeResult, c: DiagnosisContext
     case 700212:
       return {
         cause: `The webhook projects tokens for audience ${q(aud)}, but the federated credential of ${where} for ${q(t.sub)} expects ${q(c.audience)} (AADSTS700212): the mapping's audience is not what the webhook projects.`,
-        fix:
-          `Set \`audience: ${aud}\` in the mapping's defaults (or drop \`audience\`: its default is what the webhook projects) and apply: it changes the audience of ${c.ficName ? `credential ${q(c.ficName)}` : "this binding's credential"}, which only this ServiceAccount's tokens match. ` +
-          `Keep ${q(c.audience)} only if this ServiceAccount's workloads project their own token for it (a serviceAccountToken volume) — then this check does not apply to them.`,
+        fix: audienceFix,
       };
     case 700213:
       return {

@@ -57,7 +57,12 @@ beforeAll(async () => {
 });
 
 describe("Entra's refusals through dist/, from their real causes", () => {
-  it('AADSTS700212: the mapping asks for an audience the webhook does not project — set the audience the webhook projects', async () => {
+  it.each([
+    { style: 'specific', code: 700212, cause: `The webhook projects tokens for audience '${WEBHOOK_AUDIENCE}', but the federated credential of identity 'id-payments' for '${SUBJECT}' expects 'api://contoso-workloads' (AADSTS700212)` },
+    // Tenants that answer every mismatch with the generic code: diagnosed at once from the token's claims, not waited on.
+    { style: 'generic', code: 70021, cause: `the credential's audience is 'api://contoso-workloads' but the token says '${WEBHOOK_AUDIENCE}'` },
+  ] as const)('AADSTS$code ($style tenant): the mapping asks for an audience the webhook does not project — set the audience the webhook projects', async ({ style, code, cause }) => {
+    demo.sb.setMismatchStyle(style);
     await keepingCredentials(async () => {
       // The credential as the mapping had it written (plan's webhook dry run now stops such an
       // apply; verify still runs the pod, to show what the finding means for a real one).
@@ -83,12 +88,12 @@ describe("Entra's refusals through dist/, from their real causes", () => {
       );
       const verify = await run('verify', {}, ws);
       expect(verify.stdout).toMatch(/preflight ERROR webhook-dry-run: The webhook projects tokens with audience api:\/\/AzureADTokenExchange/);
-      const v = failedRow(verify, 700212);
+      const v = failedRow(verify, code);
       expect(v.checks.find((c) => c.name === 'audience')).toMatchObject({ ok: false, detail: `the token says '${WEBHOOK_AUDIENCE}', the federated credential expects 'api://contoso-workloads'` });
-      expect(v.cause).toContain(`The webhook projects tokens for audience '${WEBHOOK_AUDIENCE}', but the federated credential of identity 'id-payments' for '${SUBJECT}' expects 'api://contoso-workloads' (AADSTS700212)`);
+      expect(v.cause).toContain(cause);
       expect(v.fix).toContain(`Set \`audience: ${WEBHOOK_AUDIENCE}\` in the mapping's defaults`);
       expect(v.attempts).toBe(1);
-    });
+    }).finally(() => demo.sb.setMismatchStyle('specific'));
   });
 
   it("AADSTS700212 right after apply corrected the audience: Entra still holds the old one — nothing to change, verify again", async () => {
