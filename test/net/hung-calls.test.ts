@@ -120,6 +120,14 @@ describe('Kubernetes under the one retry policy', () => {
     expect(lines).toEqual([expect.stringMatching(/^read ServiceAccount payments\/never-created: InternalError \(HTTP 500\), retrying/)]);
   });
 
+  it('a throttled read waits the Retry-After the API server sent', async () => {
+    sb.faults.inject({ service: 'kube', method: 'GET', pathIncludes: '/serviceaccounts/default', status: 429, retryAfterSeconds: 4, times: 1 });
+    const port = createKubePort(kubeconfig.kc, net);
+    expect(await port.readServiceAccount('payments', 'default')).toMatchObject({ name: 'default' });
+    expect(waits).toEqual([4000]); // Retry-After, not the backoff
+    expect(lines).toEqual([expect.stringMatching(/^read ServiceAccount payments\/default: TooManyRequests \(HTTP 429\), Retry-After 4 s, retrying in 4\.0 s/)]);
+  });
+
   it('a throttled write waits the Retry-After the API server sent', async () => {
     const port = createKubePort(kubeconfig.kc, net);
     const changes = await plan(port, 'payments-api');
