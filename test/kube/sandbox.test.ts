@@ -502,6 +502,16 @@ describe('preflight on the sandbox cluster', () => {
     expect(byName(other, 'issuer')[0]!.detail).toMatch(/path differs|host differs/);
   });
 
+  it("an issuer of another path is another (or a recreated) cluster, never 'the issuer was rotated': AKS rotates keys, not the issuer", async () => {
+    const otherPath = sb.issuerUrl.replace(/[0-9a-f]{8}-/, '00000000-');
+    expect(otherPath).not.toBe(sb.issuerUrl);
+    const checks = await preflight({ bindings: [payments], issuer: otherPath, mode: 'plan', verify: true }, port);
+    const issuer = byName(checks, 'issuer')[0]!;
+    expect(issuer).toMatchObject({ ok: false, severity: 'error' });
+    expect(issuer.detail).toContain('another cluster');
+    expect(`${issuer.detail} ${issuer.fix ?? ''}`).not.toMatch(/rotat/i);
+  });
+
   it('an unreachable API server is one plain error', async () => {
     const dead = loadKubeConfig(
       { kubeconfig: readFileSync(sb.kubeconfigPath, 'utf8').replace(/server: https:\/\/127\.0\.0\.1:\d+/, 'server: https://127.0.0.1:9') },
