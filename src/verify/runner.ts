@@ -55,7 +55,8 @@ export function parseResultLine(log: string): ProbeResult | undefined {
 
 function admissionFailure(err: unknown, t: VerificationTarget): Diagnosis {
   const e = isKubeApiError(err) ? err : undefined;
-  const message = (e?.message ?? String(err)).replace(/^create pod [^:]+: /, '');
+  // The API server's own words: without our operation prefix and the status line ("400: ", "403 Forbidden: ").
+  const message = (e?.message ?? String(err)).replace(/^create pod [^:]+: (\d{3}(?: [A-Za-z]+)?: )?/, '');
   if (/violates PodSecurity/.test(message)) {
     return { cause: `Pod Security admission refused the verification pod: ${message}`, fix: `The pod meets "restricted"; check the enforce labels of namespace ${t.namespace} and any custom policy engine.` };
   }

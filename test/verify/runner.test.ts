@@ -51,6 +51,8 @@ beforeAll(async () => {
           annotated('payments', 'aud', 'id-aud'),
           annotated('locked', 'app', 'id-locked'),
           annotated('payments', 'case', 'id-case'),
+          // A lifetime the webhook refuses (it accepts 3600..86400).
+          { namespace: 'payments', name: 'short', annotations: { 'azure.workload.identity/client-id': '{{identity:id-pay.clientId}}', 'azure.workload.identity/service-account-token-expiration': '600' } },
           annotated('payments', 'other-cluster', 'id-other'),
         ],
         objects: [
@@ -89,20 +91,24 @@ function target(namespace: string, serviceAccount: string, identity: string, ove
 }
 
 async function verify(t: VerificationTarget, opts: { timeoutSeconds?: number; port?: KubePort } = {}) {
+  return (await verifyAll([t], { ...opts, concurrency: 1 }))[0]!;
+}
+
+async function verifyAll(targets: VerificationTarget[], opts: { timeoutSeconds?: number; port?: KubePort; concurrency: number }) {
   const cleanups = createCleanupRegistry();
-  const [r] = await runVerifications([t], {
+  const results = await runVerifications(targets, {
     kube: opts.port ?? kube,
     cleanups,
     sink: memorySink(),
     invocation: newInvocation({ GITHUB_RUN_ID: '9', GITHUB_JOB: 'runner-test' }),
     image: 'mcr.microsoft.com/azurelinux/base/nodejs:24',
     timeoutSeconds: opts.timeoutSeconds ?? 30,
-    concurrency: 1,
+    concurrency: opts.concurrency,
     backoffMs: 200,
   });
   // Every pod made was deleted: nothing left to clean up, nothing left in the namespace.
   await cleanups.runAll(() => undefined);
-  return r!;
+  return results;
 }
 
 /** Advice that would delete a credential, or change one that some token matches. */
@@ -185,6 +191,37 @@ describe('the runner on the sandbox', () => {
     expect(r.checks.find((c) => c.name === 'exchange')?.detail).toMatch(/^cannot reach .*: no answer within 3000 ms$/);
     expect(r.cause).toMatch(/could not reach the authority .*NetworkPolicy denying egress in namespace 'locked'/);
     expect(Date.now() - started).toBeLessThan(12_000);
+    expect(leftovers()).toEqual([]);
+  });
+
+  it('the webhook refuses the pod: its message, at once, and what it means for the workload', async () => {
+    const started = Date.now();
+    const r = await verify(target('payments', 'short', 'id-pay'));
+    expect(r.ok).toBe(false);
+    expect(r.cause).toBe(
+      'The workload identity webhook refused the pod: admission webhook "mutation.azure-workload-identity.io" denied the request: token expiration 600 not valid. Expected value to be between 3600 and 86400',
+    );
+    expect(r.fix).toMatch(/^The same happens to every workload pod of this ServiceAccount/);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(leftovers()).toEqual([]);
+  });
+
+  it('verify-concurrency bounds the pods that exist at once', async () => {
+    sb.log.reset();
+    const targets = [target('payments', 'pay', 'id-pay'), target('payments', 'other', 'id-pay'), target('payments', 'none', 'id-none'), target('payments', 'case', 'id-case'), target('payments', 'aud', 'id-aud')];
+    const results = await verifyAll(targets, { concurrency: 2 });
+    expect(results.map((r) => r.serviceAccount)).toEqual(['pay', 'other', 'none', 'case', 'aud']);
+    // From the API server's log: a pod exists from its create until its delete answered.
+    const calls = sb.log.calls.filter((c) => c.service === 'kube' && /\/namespaces\/payments\/pods/.test(c.path));
+    const events = [
+      ...calls.filter((c) => c.method === 'POST').map((c) => ({ at: c.start, d: 1 })),
+      ...calls.filter((c) => c.method === 'DELETE').map((c) => ({ at: c.end, d: -1 })),
+    ].sort((a, b) => a.at - b.at || a.d - b.d);
+    let live = 0;
+    let most = 0;
+    for (const e of events) most = Math.max(most, (live += e.d));
+    expect(calls.filter((c) => c.method === 'POST')).toHaveLength(5);
+    expect(most).toBe(2);
     expect(leftovers()).toEqual([]);
   });
 
