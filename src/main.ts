@@ -8,7 +8,7 @@ import { kubeconfigSecrets } from './kube/kubeconfig-secrets.ts';
 import { loadConnected } from './load-connected.ts';
 import type { Ports } from './plan/environment.ts';
 import { newReport, noteDeadline, runPipeline } from './pipeline.ts';
-import { createDeadline, createNetwork, requestTimeoutFrom, UNDO_GRACE_MS, type Network } from './net/index.ts';
+import { createDeadline, createNetwork, GRACE_MS, requestTimeoutFrom, withGrace, type Network } from './net/index.ts';
 import { readGithubRun, runUrl } from './github/context.ts';
 import { annotations } from './report/annotations.ts';
 import { renderMarkdown } from './report/markdown.ts';
@@ -44,9 +44,9 @@ async function connect(settings: Settings, net: Network): Promise<Ports> {
  * Every request honours the deadline's signal, so the pipeline returns soon after it; this
  * is the backstop for one that does not (a credential process, a library without a
  * signal): the report is written with what is known and the run ends anyway. Deleting
- * verification pods has UNDO_GRACE_MS past the deadline; this waits one second more.
+ * verification pods has GRACE_MS past the deadline; this waits one second more.
  */
-const DEADLINE_GRACE_MS = UNDO_GRACE_MS + 1_000;
+const DEADLINE_GRACE_MS = GRACE_MS + 1_000;
 function pastDeadline(net: Network): Promise<'deadline'> {
   return new Promise((resolve) => {
     const wait = (): void => void setTimeout(() => resolve('deadline'), DEADLINE_GRACE_MS).unref();
@@ -95,7 +95,7 @@ export async function run(): Promise<void> {
     if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(capSummary(markdown), true).write();
     // validate runs on fork PRs without a write token: only the modes that connect comment.
     const commenting = settings.comment && ['plan', 'apply', 'verify'].includes(settings.mode);
-    const commentUrl = commenting ? await (await loadConnected()).publishComment({ run: github, token: settings.githubToken, environment: report.environment, markdown, sink, net }) : '';
+    const commentUrl = commenting ? await (await loadConnected()).publishComment({ run: github, token: settings.githubToken, environment: report.environment, markdown, sink, net: withGrace(net) }) : '';
 
     core.setOutput('result', capResult(toResultJson(report)));
     core.setOutput('changes', String(countChanges(report)));

@@ -20,7 +20,7 @@ import {
   type V1Pod,
   type V1ServiceAccount,
 } from '@kubernetes/client-node';
-import { createNetwork, forUndo, networkCode, requestSignal, retryAfterMs, withRetry, type Network } from '../net/index.ts';
+import { createNetwork, networkCode, requestSignal, retryAfterMs, withGrace, withRetry, type Network } from '../net/index.ts';
 import { KubeConfigError } from './config-error.ts';
 import { decodeKubeconfigInput } from './kubeconfig-input.ts';
 import { KUBECONFIG_FILE_PREFIX, kubeconfigTempDir } from './temp-files.ts';
@@ -265,8 +265,8 @@ export function createKubePort(kc: KubeConfig, net: Network = createNetwork(), o
   const call = <T>(operation: string, fn: (options: ConfigurationOptions) => Promise<T>, extra?: ConfigurationOptions): Promise<T> => attemptUnder(net, operation, fn, extra);
   const read = <T>(operation: string, fn: (options: ConfigurationOptions) => Promise<T>): Promise<T> => retriedUnder(net, operation, fn);
   // Deleting verification pods goes on past the run's deadline, for a short grace (net/network.ts).
-  const undoNet = forUndo(net);
-  const undo = <T>(operation: string, fn: (options: ConfigurationOptions) => Promise<T>): Promise<T> => retriedUnder(undoNet, operation, fn);
+  const graceNet = withGrace(net);
+  const undo = <T>(operation: string, fn: (options: ConfigurationOptions) => Promise<T>): Promise<T> => retriedUnder(graceNet, operation, fn);
 
   const api: Api = {
     core: kc.makeApiClient(CoreV1Api),

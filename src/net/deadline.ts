@@ -50,12 +50,12 @@ export function createDeadline(seconds: number, now: () => number = Date.now): D
 export const NO_DEADLINE: Deadline = createDeadline(Infinity);
 
 /**
- * A deadline `graceMs` after `deadline` (none when it has none): for undoing work after the
- * run's deadline passed (deleting verification pods), which must still end soon after it.
+ * A deadline `graceMs` after `deadline` (none when it has none): for what still runs after
+ * the run's deadline passed (deleting verification pods, the PR comment), which must end soon after it.
  */
 export function graceAfter(deadline: Deadline, graceMs: number, now: () => number = Date.now): Deadline {
   if (!Number.isFinite(deadline.seconds)) return deadline;
-  const why = `the run's deadline passed (timeout: ${deadline.seconds} s) and its ${graceMs / 1000} s for cleaning up too`;
+  const why = `the run's deadline passed (timeout: ${deadline.seconds} s) and its ${graceMs / 1000} s grace`;
   return deadlineAt(now() + deadline.remainingMs() + graceMs, deadline.seconds, why, now);
 }
 

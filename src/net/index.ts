@@ -2,7 +2,7 @@
 // Every client of the network (ARM, Entra, Kubernetes, GitHub, verification watches) uses
 // these and nothing else: no second retry loop, no request without a timeout.
 export { createDeadline, cutOffInFlight, DeadlineError, isDeadlineError, NO_DEADLINE, type Deadline } from './deadline.ts';
-export { createNetwork, forUndo, retryOptions, UNDO_GRACE_MS, type Network } from './network.ts';
+export { createNetwork, GRACE_MS, retryOptions, withGrace, type Network } from './network.ts';
 export {
   isRetryable,
   NO_ANSWER_CODES,

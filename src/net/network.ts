@@ -29,16 +29,17 @@ export function createNetwork(options: Partial<Network> = {}): Network {
   };
 }
 
-/** How long past the run's deadline undoing what it can (deleting verification pods) may take. */
-export const UNDO_GRACE_MS = 5_000;
+/** How long past the run's deadline deleting verification pods and posting the report may take. */
+export const GRACE_MS = 5_000;
 
 /**
- * The same timeout and retries for undoing: they still run after the run's deadline passed
- * (DESIGN §2: "stop starting work, delete verification pods, still report"), until
- * UNDO_GRACE_MS after it, so that an API server that hangs cannot hold the job.
+ * The same timeout and retries for what the deadline must not cut (DESIGN §3 `timeout`:
+ * "stop starting work, delete verification pods, still report"): deleting the pods and
+ * posting the PR comment still run after the run's deadline passed, until GRACE_MS after
+ * it, so that a server that hangs cannot hold the job.
  */
-export function forUndo(net: Network): Network {
-  return { ...net, deadline: graceAfter(net.deadline, UNDO_GRACE_MS) };
+export function withGrace(net: Network): Network {
+  return { ...net, deadline: graceAfter(net.deadline, GRACE_MS) };
 }
 
 /** The retry options of one call under the run's network policy: its deadline, its waits, each retry logged as `what`. */

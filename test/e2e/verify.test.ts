@@ -185,7 +185,7 @@ describe('verification through dist/ on the sandbox', () => {
 
   // The run's deadline (`timeout`) bounds verify-timeout and the propagation wait inside the
   // pod: when it passes, the run itself deletes its pods (no post step here), writes the
-  // summary and outputs, and fails — whether the pods wait for a node or for Entra.
+  // summary, outputs and PR comment, and fails — whether the pods wait for a node or for Entra.
   it.each([
     {
       stuck: 'a pod that stays Pending',
@@ -204,7 +204,7 @@ describe('verification through dist/ on the sandbox', () => {
       },
       waiting: ['payments-api'],
     },
-  ])('the run deadline passes during verification ($stuck): its pods deleted by the run, summary and outputs written, the run fails', async ({ setUp, waiting }) => {
+  ])('the run deadline passes during verification ($stuck): its pods deleted by the run, summary, outputs and comment written, the run fails', async ({ setUp, waiting }) => {
     const restore = setUp();
     try {
       const started = Date.now();
@@ -220,6 +220,9 @@ describe('verification through dist/ on the sandbox', () => {
       for (const v of stopped) expect(v.cause).toMatch(/^Stopped before the probe finished \(the run was cancelled or reached its timeout\)/);
       expect(verify.summary).toContain("the run's deadline passed (timeout: 10 s)");
       expect(verify.stdout).toMatch(/::error::.*the run's deadline passed \(timeout: 10 s\)/);
+      // The PR comment reports it too (posted in the grace after the deadline).
+      expect(verify.stdout).not.toMatch(/The PR comment was not posted/);
+      expect(verify.outputs['comment-url']).toMatch(/\/pull\/17#issuecomment-\d+$/);
       await gone();
     } finally {
       restore();

@@ -2,7 +2,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createDeadline, createNetwork, cutOffInFlight, DeadlineError, forUndo, idleSignal, isDeadlineError, RequestTimeoutError, requestTimeoutFrom, withRequestTimeout } from '../../src/net/index.ts';
+import { createDeadline, createNetwork, cutOffInFlight, DeadlineError, idleSignal, isDeadlineError, RequestTimeoutError, requestTimeoutFrom, withGrace, withRequestTimeout } from '../../src/net/index.ts';
 
 let server: Server;
 let url = '';
@@ -47,11 +47,11 @@ describe('request timeout and run deadline', () => {
     expect(cutOffInFlight(err)).toBe(false);
   });
 
-  it('undoing (deleting verification pods) still starts after the deadline, and is cut off at its grace too', () => {
+  it('deleting verification pods and posting the report still start after the deadline, and are cut off at its grace too', () => {
     vi.useFakeTimers();
     try {
       const net = createNetwork({ deadline: createDeadline(10) });
-      const undo = forUndo(net);
+      const undo = withGrace(net);
       vi.advanceTimersByTime(10_000); // the run's deadline
       expect(() => net.deadline.check('create pod')).toThrow(/create pod: not started, the run's deadline passed \(timeout: 10 s\)/);
       expect(() => undo.deadline.check('delete pod')).not.toThrow();
@@ -60,9 +60,9 @@ describe('request timeout and run deadline', () => {
       expect(() => undo.deadline.check('delete pod')).not.toThrow();
       vi.advanceTimersByTime(1);
       expect(undo.deadline.signal.aborted).toBe(true); // a delete still in flight is cut off
-      expect(() => undo.deadline.check('delete pod')).toThrow(/delete pod: not started, the run's deadline passed \(timeout: 10 s\) and its 5 s for cleaning up too/);
+      expect(() => undo.deadline.check('delete pod')).toThrow(/delete pod: not started, the run's deadline passed \(timeout: 10 s\) and its 5 s grace/);
       // Without a deadline, undoing has none either.
-      expect(forUndo(createNetwork()).deadline.seconds).toBe(Infinity);
+      expect(withGrace(createNetwork()).deadline.seconds).toBe(Infinity);
     } finally {
       vi.useRealTimers();
     }
