@@ -52,8 +52,14 @@ async function keepingCredentials(body: () => Promise<void>): Promise<void> {
 }
 
 beforeAll(async () => {
+  demo.sb.log.reset();
   const apply = await run('apply', { verify: 'false' });
   expect(apply.code, apply.stdout).toBe(0);
+  // verify: false — no verification pod (the preflight's dry-run pods are never stored), no verification, and the summary says nothing was proved.
+  expect(verificationsOf(apply)).toEqual([]);
+  expect(apply.outputs.verified).toBe('false');
+  expect(apply.summary).toContain('Not verified (verify: false): nothing proved that a pod can exchange its token.');
+  expect(demo.sb.log.calls.filter((c) => c.service === 'kube' && c.method === 'POST' && /\/pods(\?|$)/.test(c.path) && !c.path.includes('dryRun=All'))).toEqual([]);
 });
 
 describe("Entra's refusals through dist/, from their real causes", () => {
