@@ -38,8 +38,10 @@ describe('a call that never answers (dist/index.js)', () => {
     const apply = await run({}, 1500);
     expect(apply.code, apply.stdout).toBe(0);
     expect(sb.faults.hung).toBe(1);
-    const retries = apply.stdout.split('\n').filter((l) => RETRIED.test(l));
-    expect(retries).toEqual([expect.stringMatching(line)]);
+    // The hung call, retried once. (A loaded machine may time out another call too, at 1.5 s:
+    // that is the policy working, not this test's subject.)
+    const retries = apply.stdout.split('\n').filter((l) => RETRIED.test(l) && line.test(l));
+    expect(retries).toHaveLength(1);
     expect(Date.now() - started).toBeLessThan(30_000);
     expect(JSON.parse(apply.outputs.result!).applied.every((a: { ok: boolean }) => a.ok)).toBe(true);
   });
