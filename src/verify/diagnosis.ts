@@ -95,7 +95,11 @@ export function diagnoseAadsts(code: number, r: ProbeResult, c: DiagnosisContext
     case 70025:
       return {
         cause: `${where} has no federated identity credential at all (AADSTS70025) — the usual state of an identity that only Pod Identity used so far${c.ficInArm ? '; ARM lists one, so it may not have propagated yet and did not within verify-timeout' : ''}.`,
-        fix: ficFix(`Federate it with issuer ${q(t.iss ?? c.issuer)}, subject ${q(t.sub ?? c.subject)}, audience ${q(aud || c.audience)}.`),
+        // ARM already holds the right one: another by hand would only duplicate it.
+        fix:
+          c.ficInArm && tokenIsExpected
+            ? `Nothing to change: ${c.ficName ? `federated credential ${q(c.ficName)}` : 'the credential in ARM'} is right. Run verify again in a few minutes (mode: verify), or raise verify-timeout so that the wait after apply covers the propagation.`
+            : ficFix(`Federate it with issuer ${q(t.iss ?? c.issuer)}, subject ${q(t.sub ?? c.subject)}, audience ${q(aud || c.audience)}.`),
       };
     case 70021: {
       if (c.ficInArm && t.iss === c.issuer && t.sub === c.subject && aud === c.audience) {
