@@ -77,13 +77,15 @@ export function diagnoseAadsts(code: number, r: ProbeResult, c: DiagnosisContext
   // something else: Entra still holds what the credential was before a change. Advising to
   // change that credential would repoint one that is right.
   const tokenIsExpected = t.iss === c.issuer && t.sub === c.subject && aud === c.audience;
+  const fic = c.ficName ? `federated credential ${q(c.ficName)}` : 'a federated credential';
+  const again = 'Run verify again in a few minutes (mode: verify)';
+  const waitLonger = `${again}, or raise verify-timeout so that the wait after apply covers the propagation.`;
   if (c.ficInArm && tokenIsExpected && [700211, 700212, 700213, 7002138].includes(code)) {
-    const fic = c.ficName ? `federated credential ${q(c.ficName)}` : 'a federated credential';
     return {
       cause:
         `Entra compared the token with other values than ARM holds (AADSTS${code}: ${r.error ?? ''}): ARM holds ${fic} on ${where} with exactly the token's issuer ${q(t.iss)}, subject ${q(t.sub)} and audience ${q(aud)}, ` +
         `so Entra still held its previous version — ${c.ficWritten ? 'this run changed it' : 'it was changed recently'} and the change had not propagated (Azure documents minutes).`,
-      fix: `Nothing to change: ${fic} is right. Run verify again in a few minutes (mode: verify).`,
+      fix: `Nothing to change: ${fic} is right. ${again}.`,
     };
   }
   // The mapping's audience against what the webhook projects: the binding's own credential
@@ -98,14 +100,14 @@ export function diagnoseAadsts(code: number, r: ProbeResult, c: DiagnosisContext
         // ARM already holds the right one: another by hand would only duplicate it.
         fix:
           c.ficInArm && tokenIsExpected
-            ? `Nothing to change: ${c.ficName ? `federated credential ${q(c.ficName)}` : 'the credential in ARM'} is right. Run verify again in a few minutes (mode: verify), or raise verify-timeout so that the wait after apply covers the propagation.`
+            ? `Nothing to change: ${fic} is right. ${waitLonger}`
             : ficFix(`Federate it with issuer ${q(t.iss ?? c.issuer)}, subject ${q(t.sub ?? c.subject)}, audience ${q(aud || c.audience)}.`),
       };
     case 70021: {
       if (c.ficInArm && t.iss === c.issuer && t.sub === c.subject && aud === c.audience) {
         return {
           cause: `Entra found no federated credential matching the token (AADSTS70021) although ARM holds ${c.ficName ? q(c.ficName) : 'one'} with exactly its issuer, subject and audience: it had not propagated within verify-timeout (Azure documents minutes).`,
-          fix: 'Run verify again in a few minutes (mode: verify), or raise verify-timeout so that the wait after apply covers the propagation.',
+          fix: waitLonger,
         };
       }
       const diffs: string[] = [];
