@@ -6,8 +6,10 @@ import { KubeConfigError } from './kube/config-error.ts';
 import { KubeApiError } from './kube/port.ts';
 import { DeadlineError, FetchError, RequestTimeoutError } from './net/index.ts';
 import { InputError } from './settings.ts';
+import { DiscoverError } from './discover/run.ts';
+import { OutputPathError } from './discover/write.ts';
 
-const EXPECTED = [InputError, KubeConfigError, KubeApiError, AzureCallError, DeadlineError, RequestTimeoutError, FetchError];
+const EXPECTED = [InputError, KubeConfigError, KubeApiError, AzureCallError, DeadlineError, RequestTimeoutError, FetchError, DiscoverError, OutputPathError];
 
 export function describeFailure(err: unknown): string {
   if (EXPECTED.some((kind) => err instanceof kind)) return (err as Error).message;

@@ -101,6 +101,7 @@ export async function run(): Promise<void> {
     core.setOutput('changes', String(countChanges(report)));
     core.setOutput('verified', String(allVerified(report)));
     core.setOutput('comment-url', commentUrl);
+    if (report.discovered) core.setOutput('mapping-file', report.discovered.shownAs);
     if (report.failures.length) core.setFailed(report.failures.map(oneLine).join('\n'));
   } catch (err) {
     core.setFailed(describeFailure(err)); // core escapes CR/LF in command values: a stack stays one annotation

@@ -5,6 +5,7 @@ import { isAbsolute, relative, resolve } from 'node:path';
 import { loadMapping, resolveBindings, selectEnvironment } from './mapping/index.ts';
 import type { Mapping, MappingProblem, ResolvedBinding } from './mapping/types.ts';
 import { applyPlan } from './apply.ts';
+import { discoverStage } from './discover/stage.ts';
 import { describeFailure } from './failure.ts';
 import { blockingChecks, planEnvironment, type Ports } from './plan/environment.ts';
 import { createClusterSnapshot } from './kube/snapshot.ts';
@@ -114,7 +115,14 @@ export async function runPipeline(run: RunEnvironment, report: RunReport = newRe
   const { settings } = run;
   const net = run.net ?? createNetwork();
   if (settings.mode === 'discover') {
-    report.failures.push("mode 'discover' is not implemented yet in this version of the action");
+    try {
+      const result = await discoverStage({ settings, workspace: run.workspace, sink: run.sink, connect: run.connect });
+      report.environment = settings.environment || 'default';
+      report.discovered = { ...result, shownAs: displayPath(run.workspace, result.file) };
+    } catch (err) {
+      report.failures.push(describeFailure(err));
+    }
+    noteDeadline(report, net);
     return report;
   }
   const mapping = await loadStage(run, report);

@@ -23,6 +23,15 @@ export interface ClusterIssuerInfo {
   workloadIdentityEnabled: boolean;
   /** The API server's host names ARM gives (fqdn, privateFQDN, azurePortalFQDN): which kubeconfig is this cluster's. */
   apiServerHosts: string[];
+  /** The AKS-managed pod identity add-on's identities (podIdentityProfile), for discover. */
+  podIdentities?: ClusterPodIdentity[];
+}
+
+export interface ClusterPodIdentity {
+  name: string;
+  namespace: string;
+  bindingSelector: string;
+  identity: { resourceId: string; clientId?: string };
 }
 
 /**
@@ -157,6 +166,12 @@ export function createArmPort(credential: TokenCredential, options: ArmPortOptio
         oidcEnabled: found.oidcIssuerProfile?.enabled ?? Boolean(issuerUrl),
         workloadIdentityEnabled: found.securityProfile?.workloadIdentity?.enabled === true,
         apiServerHosts: [found.fqdn, found.privateFqdn, found.azurePortalFqdn].filter((h): h is string => Boolean(h)),
+        podIdentities: (found.podIdentityProfile?.userAssignedIdentities ?? []).map((p) => ({
+          name: p.name,
+          namespace: p.namespace,
+          bindingSelector: p.bindingSelector ?? '',
+          identity: { resourceId: p.identity.resourceId ?? '', clientId: p.identity.clientId },
+        })),
       };
     },
   };

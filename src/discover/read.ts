@@ -3,12 +3,12 @@
 // authentications, and the AKS-managed add-on's view in ARM. Where RBAC (or a missing CRD)
 // hides something, it is named in `unseen` instead of failing the run: a partial estate is
 // still a useful first draft, as long as it says what it could not see.
-import type { AnyObject, ListAnyRequest } from '../kube/any-objects.ts';
-import { isKubeApiError } from '../kube/port.ts';
+import { isKubeApiError, type AnyObject, type KindRef, type ListAnyRequest } from '../kube/port.ts';
 import type { ArmPodIdentity, EstateInput } from './estate.ts';
 
 export interface DiscoverSource {
-  listAny(apiVersion: string, kind: string, request: ListAnyRequest): Promise<AnyObject[] | undefined>;
+  /** undefined when the cluster does not serve the kind (its CRD is not installed). */
+  listAny(kind: KindRef, request: ListAnyRequest): Promise<AnyObject[] | undefined>;
   /** podIdentityProfile.userAssignedIdentities of the environment's cluster; undefined when it names none. */
   armPodIdentities?: () => Promise<ArmPodIdentity[]>;
 }
@@ -21,35 +21,41 @@ export interface DiscoverReading {
   unseen: string[];
 }
 
-const POD_IDENTITY = 'aadpodidentity.k8s.io/v1';
-const KEDA = 'keda.sh/v1alpha1';
-const WORKLOADS: [string, string][] = [
-  ['apps/v1', 'Deployment'],
-  ['apps/v1', 'StatefulSet'],
-  ['apps/v1', 'DaemonSet'],
-  ['batch/v1', 'CronJob'],
-  ['batch/v1', 'Job'],
-  ['v1', 'Pod'],
+const kindRef = (group: string, version: string, kind: string, plural: string): KindRef => ({ group, version, kind, plural });
+// Plurals as the CRD manifests declare them (Azure/aad-pod-identity charts/…/crds, kedacore/keda config/crd).
+const AZURE_IDENTITY = kindRef('aadpodidentity.k8s.io', 'v1', 'AzureIdentity', 'azureidentities');
+const AZURE_IDENTITY_BINDING = kindRef('aadpodidentity.k8s.io', 'v1', 'AzureIdentityBinding', 'azureidentitybindings');
+const AZURE_POD_IDENTITY_EXCEPTION = kindRef('aadpodidentity.k8s.io', 'v1', 'AzurePodIdentityException', 'azurepodidentityexceptions');
+const TRIGGER_AUTHENTICATION = kindRef('keda.sh', 'v1alpha1', 'TriggerAuthentication', 'triggerauthentications');
+const CLUSTER_TRIGGER_AUTHENTICATION = kindRef('keda.sh', 'v1alpha1', 'ClusterTriggerAuthentication', 'clustertriggerauthentications');
+const POD = kindRef('', 'v1', 'Pod', 'pods');
+const WORKLOADS: KindRef[] = [
+  kindRef('apps', 'v1', 'Deployment', 'deployments'),
+  kindRef('apps', 'v1', 'StatefulSet', 'statefulsets'),
+  kindRef('apps', 'v1', 'DaemonSet', 'daemonsets'),
+  kindRef('batch', 'v1', 'CronJob', 'cronjobs'),
+  kindRef('batch', 'v1', 'Job', 'jobs'),
+  POD,
 ];
 
 export async function readPodIdentityEstate(source: DiscoverSource): Promise<DiscoverReading> {
   const unseen: string[] = [];
-  const read = async (apiVersion: string, kind: string, request: ListAnyRequest = {}): Promise<AnyObject[]> => {
+  const read = async (ref: KindRef, request: ListAnyRequest = {}): Promise<AnyObject[]> => {
     try {
-      return (await source.listAny(apiVersion, kind, request)) ?? [];
+      return (await source.listAny(ref, request)) ?? [];
     } catch (err) {
       const where = request.namespace ? `in namespace ${request.namespace}` : 'in all namespaces';
-      unseen.push(`${kind} ${where}: ${isKubeApiError(err) && err.status === 403 ? `the credentials may not list ${kind} (403 Forbidden)` : (err as Error).message}`);
+      unseen.push(`${ref.kind} ${where}: ${isKubeApiError(err) && err.status === 403 ? `the credentials may not list ${ref.plural} (403 Forbidden)` : (err as Error).message}`);
       return [];
     }
   };
   const [azureIdentities, azureIdentityBindings, exceptions, labelledPods, triggerAuths, clusterTriggerAuths] = await Promise.all([
-    read(POD_IDENTITY, 'AzureIdentity'),
-    read(POD_IDENTITY, 'AzureIdentityBinding'),
-    read(POD_IDENTITY, 'AzurePodIdentityException'),
-    read('v1', 'Pod', { labelSelector: 'aadpodidbinding' }),
-    read(KEDA, 'TriggerAuthentication'),
-    read(KEDA, 'ClusterTriggerAuthentication'),
+    read(AZURE_IDENTITY),
+    read(AZURE_IDENTITY_BINDING),
+    read(AZURE_POD_IDENTITY_EXCEPTION),
+    read(POD, { labelSelector: 'aadpodidbinding' }),
+    read(TRIGGER_AUTHENTICATION),
+    read(CLUSTER_TRIGGER_AUTHENTICATION),
   ]);
   let armPodIdentities: ArmPodIdentity[] = [];
   if (source.armPodIdentities) {
@@ -66,7 +72,7 @@ export async function readPodIdentityEstate(source: DiscoverSource): Promise<Dis
   ].sort();
   // Workloads of those namespaces: a pod template opts in with its label, whether or not a
   // pod of it runs right now (a CronJob between runs, a Deployment scaled to zero).
-  const workloads = (await Promise.all(namespaces.flatMap((namespace) => WORKLOADS.map(([v, k]) => read(v, k, { namespace }))))).flat();
+  const workloads = (await Promise.all(namespaces.flatMap((namespace) => WORKLOADS.map((ref) => read(ref, { namespace }))))).flat();
   return {
     input: { azureIdentities, azureIdentityBindings, exceptions, workloads, kedaAuthentications: [...triggerAuths, ...clusterTriggerAuths], armPodIdentities },
     namespaces,

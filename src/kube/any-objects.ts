@@ -1,51 +1,45 @@
-// LIST of any kind, custom resources included, as plain JSON: discover reads the Pod Identity
-// CRDs (aadpodidentity.k8s.io) and KEDA's (keda.sh), which client-node has no typed API for.
-// KubernetesObjectApi finds the plural through API discovery; a group the cluster does not
-// serve (the CRD is not installed) is "none of them", not an error.
-import { KubernetesObjectApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
-import { KubeApiError } from './port.ts';
+// LIST of any kind as plain JSON, custom resources included: discover reads the Pod Identity
+// CRDs (aadpodidentity.k8s.io), KEDA's (keda.sh) and the workloads of the namespaces that use
+// them. The generic path /apis/<group>/<version>/… serves built-in groups (apps, batch) as
+// well as CRDs; core pods go through CoreV1Api. A group the cluster does not serve (the CRD
+// is not installed) is "none of them", not an error.
+import { CoreV1Api, CustomObjectsApi, type ConfigurationOptions, type KubeConfig } from '@kubernetes/client-node';
+import { KubeApiError, type AnyObject, type KindRef, type ListAnyRequest } from './port.ts';
 
-export interface AnyObject {
-  apiVersion?: string;
-  kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string>; ownerReferences?: { kind: string; name: string; controller?: boolean }[] };
-  spec?: Record<string, unknown>;
+/** The adapter's retried read (client.ts): timeout, deadline, one retry policy. */
+export type Read = <T>(operation: string, fn: (options: ConfigurationOptions) => Promise<T>) => Promise<T>;
+
+interface Page {
+  items?: unknown[];
+  metadata?: { _continue?: string; continue?: string };
 }
-
-export interface ListAnyRequest {
-  /** Absent: every namespace. */
-  namespace?: string;
-  labelSelector?: string;
-}
-
-type Call = <T>(operation: string, fn: () => Promise<T>) => Promise<T>;
 
 const PAGE = 500;
 
-/** Discovery of a group the server does not serve fails before any request for the list. */
-const notServed = (err: unknown): boolean => {
-  if (err instanceof KubeApiError) return err.status === 404;
-  const message = (err as Error)?.message ?? '';
-  return /Unrecognized API version and kind|does not have a resource type|404/i.test(message);
-};
-
-export function listAnyObjects(kc: KubeConfig, call: Call) {
-  const api = KubernetesObjectApi.makeApiClient(kc);
-  /** Every page; undefined when the cluster does not serve the kind at all. */
-  return async (apiVersion: string, kind: string, request: ListAnyRequest): Promise<AnyObject[] | undefined> => {
+export function listAnyObjects(kc: KubeConfig, read: Read) {
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const core = kc.makeApiClient(CoreV1Api);
+  return async (ref: KindRef, request: ListAnyRequest): Promise<AnyObject[] | undefined> => {
     const where = request.namespace ? `in namespace ${request.namespace}` : 'in all namespaces';
+    const operation = `list ${ref.kind} ${where}`;
     const items: AnyObject[] = [];
     let cont: string | undefined;
     try {
       do {
-        const page = await call(`list ${kind} (${apiVersion}) ${where}`, () =>
-          api.list<KubernetesObject>(apiVersion, kind, request.namespace, undefined, undefined, undefined, undefined, request.labelSelector, PAGE, cont),
-        );
-        for (const o of page.items) items.push({ ...(o as unknown as AnyObject), kind: o.kind ?? kind });
-        cont = page.metadata?._continue || undefined;
+        const page = { limit: PAGE, _continue: cont, labelSelector: request.labelSelector };
+        const listed = (await read(operation, (o) => {
+          if (ref.group === '' && ref.plural === 'pods') {
+            return request.namespace ? core.listNamespacedPod({ ...page, namespace: request.namespace }, o) : core.listPodForAllNamespaces(page, o);
+          }
+          const kind = { group: ref.group, version: ref.version, plural: ref.plural, ...page };
+          return request.namespace ? custom.listNamespacedCustomObject({ ...kind, namespace: request.namespace }, o) : custom.listClusterCustomObject(kind, o);
+        })) as Page;
+        // Items of a built-in LIST carry no kind: the request names it.
+        for (const o of listed.items ?? []) items.push({ ...(o as AnyObject), kind: (o as AnyObject).kind ?? ref.kind });
+        cont = listed.metadata?._continue || listed.metadata?.continue || undefined;
       } while (cont);
     } catch (err) {
-      if (notServed(err)) return undefined;
+      if (err instanceof KubeApiError && err.status === 404) return undefined;
       throw err;
     }
     return items;

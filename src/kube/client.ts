@@ -24,6 +24,7 @@ import { createNetwork, networkCode, requestSignal, retryAfterMs, withGrace, wit
 import { KubeConfigError } from './config-error.ts';
 import { decodeKubeconfigInput } from './kubeconfig-input.ts';
 import { KUBECONFIG_FILE_PREFIX, kubeconfigTempDir } from './temp-files.ts';
+import { listAnyObjects } from './any-objects.ts';
 import { kubeFailure, kubeRetry, withSignal } from './policy.ts';
 import { podOperations } from './pods.ts';
 import { createObjectLister } from './list.ts';
@@ -379,6 +380,8 @@ export function createKubePort(kc: KubeConfig, net: Network = createNetwork(), o
       } while (cont);
       return out;
     },
+
+    listAny: listAnyObjects(kc, read),
 
     async getOpenIdConfiguration() {
       const raw: unknown = await read('get /.well-known/openid-configuration', (o) => api.wellKnown.getServiceAccountIssuerOpenIDConfiguration(o));

@@ -165,6 +165,34 @@ export interface DryRunPodResult {
   volumes: { name: string; projectedTokens: { audience?: string; path: string; expirationSeconds?: number }[] }[];
 }
 
+/** Any object as discover reads it (any-objects.ts): the fields it looks at, as plain JSON. */
+export interface AnyObject {
+  apiVersion?: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    ownerReferences?: { kind: string; name: string; controller?: boolean }[];
+  };
+  spec?: Record<string, unknown>;
+}
+
+export interface KindRef {
+  /** '' for the core group. */
+  group: string;
+  version: string;
+  plural: string;
+  kind: string;
+}
+
+export interface ListAnyRequest {
+  /** Absent: every namespace. */
+  namespace?: string;
+  labelSelector?: string;
+}
+
 export interface KubePort {
   /** The API server URL, for messages. */
   readonly server: string;
@@ -185,6 +213,12 @@ export interface KubePort {
   listMutatingWebhookConfigurations(): Promise<WebhookRegistration[]>;
   /** GET /.well-known/openid-configuration through the API server (issuer discovery). */
   getOpenIdConfiguration(): Promise<OpenIdConfiguration>;
+  /**
+   * Every object of any kind (CRDs included) as plain JSON, all pages; undefined when the
+   * cluster does not serve the kind. Only discover uses it (the client-node adapter has it;
+   * test fakes of the other stages may leave it out).
+   */
+  listAny?(kind: KindRef, request: ListAnyRequest): Promise<AnyObject[] | undefined>;
   /** Server-side dry run (dryRun=All): admission runs, nothing is stored. */
   dryRunCreatePod(pod: PodManifest): Promise<DryRunPodResult>;
   /** Throws KubeApiError: 403 (Pod Security, ServiceAccount admission), 400/500 (a webhook), 409 AlreadyExists. */

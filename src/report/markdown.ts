@@ -11,6 +11,7 @@ import { describeTarget, type VerificationResult } from '../result.ts';
 import type { RunReport } from './model.ts';
 import { pendingChanges, verdict } from './verdict.ts';
 import { problemsLeftOutLine } from './limits.ts';
+import { discoverMarkdown } from './discover.ts';
 
 /** Where the report is read: the run's page for the footer link ('' outside Actions). */
 export interface RenderContext {
@@ -151,6 +152,7 @@ export function renderMarkdown(report: RunReport, ctx: RenderContext = {}): stri
   const v = verdict(report);
   const out: string[] = [`### ${v.icon} ${mdText(v.subject)}: ${mdLines(v.text)}`, ''];
   out.push(...failureSection(report));
+  if (report.discovered) out.push(...discoverMarkdown(report.discovered));
   out.push(...changeSection(report));
   out.push(...verifiedLine(report));
   out.push(...warningSection(report));

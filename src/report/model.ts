@@ -4,6 +4,7 @@ import type { MappingProblem, ResolvedBinding } from '../mapping/types.ts';
 import type { AppliedChange, Plan } from '../plan/types.ts';
 import type { VerificationResult } from '../result.ts';
 import type { Mode } from '../settings.ts';
+import type { DiscoverReport } from './discover.ts';
 
 export interface RunReport {
   mode: Mode;
@@ -17,6 +18,8 @@ export interface RunReport {
   plan?: Plan;
   applied?: AppliedChange[];
   verifications?: VerificationResult[];
+  /** mode: discover — the mapping it wrote and what it found. */
+  discovered?: DiscoverReport;
   /** Plain-language reasons the run failed; empty when it succeeded. */
   failures: string[];
   notes: string[];

@@ -4,12 +4,14 @@ import { isChange } from '../plan/types.ts';
 import { describeTarget } from '../result.ts';
 import type { RunReport } from './model.ts';
 import { verdict } from './verdict.ts';
+import { discoverText } from './discover.ts';
 
 export function renderText(report: RunReport): string[] {
   const env = report.environment ? ` — ${report.environment}` : '';
   const v = verdict(report);
   // The same verdict as the summary's first line, so the log and the PR say one thing.
   const lines = [`Workload Identity ${report.mode}${env}: ${v.icon} ${v.text}`];
+  if (report.discovered) lines.push(...discoverText(report.discovered));
   const plan = report.plan;
   if (plan) {
     lines.push(`  issuer: ${plan.issuer || '(unknown)'}`);

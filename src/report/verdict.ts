@@ -2,6 +2,7 @@
 // reviewer can act on without opening anything ("✅ staging: 5 bindings applied and verified").
 import { isChange } from '../plan/types.ts';
 import type { RunReport } from './model.ts';
+import { discoverVerdict } from './discover.ts';
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
@@ -17,7 +18,7 @@ export function pendingChanges(report: RunReport): number {
 
 /** The verdict as plain text (the caller escapes it for Markdown). */
 export function verdict(report: RunReport): { ok: boolean; icon: string; subject: string; text: string } {
-  const subject = report.environment || (report.mode === 'validate' ? report.mappingFile : 'mapping');
+  const subject = report.environment || (report.mode === 'validate' ? report.mappingFile : report.mode === 'discover' ? 'cluster' : 'mapping');
   const bindings = plural(bindingCount(report), 'binding');
   const say = (icon: string, text: string, ok = true) => ({ ok, icon, subject, text });
   if (report.failures.length) {
@@ -38,6 +39,8 @@ export function verdict(report: RunReport): { ok: boolean; icon: string; subject
       const what = done ? `${bindings} applied (${plural(done, 'change')})` : `${bindings} already applied`;
       return verified ? say('✅', `${what} and verified`) : say('✅', `${what}, not verified`);
     }
+    case 'discover':
+      return report.discovered ? say('🔎', discoverVerdict(report.discovered)) : say('✅', 'discover done');
     case 'verify':
       return say('✅', `${plural(verifications.length, 'binding')} verified`);
     default:
