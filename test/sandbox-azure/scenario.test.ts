@@ -47,7 +47,9 @@ describe('scenario files', () => {
 
   it('pod-identity.yaml resolves identity templates in Kubernetes objects', () => {
     const scenario = loadScenario(`${dir}pod-identity.yaml`);
-    expect(kubeObjects(scenario.kube).filter((o) => (o as { kind: string }).kind === 'AzureIdentity')).toHaveLength(2);
+    const identities = kubeObjects(scenario.kube).filter((o) => (o as { kind: string }).kind === 'AzureIdentity');
+    expect(identities).toHaveLength(3); // two user-assigned identities and a service principal
+    expect(JSON.stringify(identities)).not.toContain('{{');
   });
 
   it('rejects unknown keys and missing fields with the file name', () => {
