@@ -3,8 +3,9 @@
 // live in src/mapping, src/azure, src/kube, src/plan and src/report.
 import { isAbsolute, relative, resolve } from 'node:path';
 import { loadMapping, resolveBindings, selectEnvironment } from './mapping/index.ts';
-import type { Mapping, MappingProblem, ResolvedBinding } from './mapping/types.ts';
+import type { ClusterRef, Mapping, MappingProblem, ResolvedBinding } from './mapping/types.ts';
 import { applyPlan } from './apply.ts';
+import { cleanupStage } from './discover/cleanup-stage.ts';
 import { discoverStage } from './discover/stage.ts';
 import { describeFailure } from './failure.ts';
 import { blockingChecks, planEnvironment, type Ports } from './plan/environment.ts';
@@ -182,7 +183,7 @@ async function planAndApply(run: RunEnvironment, net: Network, mapping: Mapping,
     // verify still runs its pods: they show what the failed check means for a real pod.
     if (mode !== 'verify') return;
   }
-  if (mode === 'verify') return verify(run, report, ports, net);
+  if (mode === 'verify') return verify(run, report, ports, net, podIdentityClusterOf(mapping, report.environment, settings.azure.subscriptionId));
   const pending = [...plan.federatedCredentials, ...plan.serviceAccounts].filter(isChange).length;
   if (mode === 'plan') {
     if (settings.failOnChanges && pending) report.failures.push(`${pending} change(s) pending and fail-on-changes is set: the cluster or Azure drifted from the mapping`);
@@ -194,12 +195,24 @@ async function planAndApply(run: RunEnvironment, net: Network, mapping: Mapping,
   );
   const failed = report.applied.filter((a) => !a.ok);
   if (failed.length) report.failures.push(`${failed.length} of ${report.applied.length} write(s) failed; ${failed.length === report.applied.length ? 'none was applied' : 'the others were applied'}`);
-  if (settings.verify) await verify(run, report, ports, net);
+  if (settings.verify) await verify(run, report, ports, net, podIdentityClusterOf(mapping, report.environment, settings.azure.subscriptionId));
   else report.notes.push('Not verified (verify: false): nothing proved that a pod can exchange its token.');
 }
 
+/** The environment's AKS cluster, for the add-on's view of Pod Identity (podIdentityProfile). */
+interface PodIdentityCluster {
+  ref?: ClusterRef;
+  subscriptionId: string;
+}
+
+function podIdentityClusterOf(mapping: Mapping, environment: string, fallback: string): PodIdentityCluster {
+  const spec = selectEnvironment(mapping, environment).spec;
+  const ref = spec?.cluster ?? mapping.cluster;
+  return { ...(ref ? { ref } : {}), subscriptionId: ref?.subscriptionId ?? spec?.defaults.subscriptionId ?? mapping.defaults.subscriptionId ?? fallback };
+}
+
 /** One pod per binding; failures and bindings not applied fail the run. */
-async function verify(run: RunEnvironment, report: RunReport, ports: Ports, net: Network): Promise<void> {
+async function verify(run: RunEnvironment, report: RunReport, ports: Ports, net: Network, podIdentityCluster: PodIdentityCluster): Promise<void> {
   const { settings } = run;
   const results = await run.sink.group('Verification', () =>
     verifyStage({
@@ -224,6 +237,18 @@ async function verify(run: RunEnvironment, report: RunReport, ports: Ports, net:
   const failed = results.filter((r) => !r.ok && !r.notApplied).length;
   if (failed) report.failures.push(`${failed} of ${results.length} verification(s) failed: a pod of that ServiceAccount would not get its Azure token`);
   if (notApplied) report.failures.push(`${notApplied} binding(s) not applied yet: run apply for this environment`);
+  await cleanupPlanStage(report, ports, results, podIdentityCluster);
+}
+
+/** Once bindings verify: which Pod Identity objects now serve nothing (listing only). */
+async function cleanupPlanStage(report: RunReport, ports: Ports, results: { ok: boolean; namespace: string; serviceAccount: string }[], cluster: PodIdentityCluster): Promise<void> {
+  const verified = new Set(results.filter((r) => r.ok).map((r) => `${r.namespace}/${r.serviceAccount}`));
+  if (!verified.size) return;
+  try {
+    report.cleanupPlan = await cleanupStage(ports, verified, cluster.ref, cluster.subscriptionId);
+  } catch (err) {
+    report.notes.push(`No Pod Identity clean-up plan: ${(err as Error).message}`);
+  }
 }
 
 /** Each check's name once, with how many of it failed: "webhook-dry-run (3), issuer". */

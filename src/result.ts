@@ -1,4 +1,5 @@
 // The `result` output (DESIGN §6): one JSON document a later step can parse.
+import type { CleanupPlan } from './discover/cleanup.ts';
 import type { AppliedChange, FicChange, PreflightCheck, ServiceAccountChange } from './plan/types.ts';
 import type { Mode } from './settings.ts';
 
@@ -39,6 +40,8 @@ export interface ResultJson {
   applied: { target: string; action: string; ok: boolean; error?: string; outcomeUnknown?: boolean }[];
   verifications: VerificationResult[];
   preflight: PreflightCheck[];
+  /** After verification: Pod Identity objects that now serve nothing (src/discover/cleanup.ts). */
+  podIdentityCleanup?: CleanupPlan;
   problems: string[];
   /** Present only when the whole result would pass GitHub's 1 MB output limit: what was counted instead of listed. */
   truncated?: { reason: string; plan: number; applied: number; verifications: number; preflight: number; failuresListed?: number };

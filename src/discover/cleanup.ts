@@ -36,11 +36,16 @@ export function cleanupPlan(input: EstateInput, ctx: CleanupContext): CleanupPla
     .flatMap((o) => {
       const t = podTemplate(o);
       const selector = t?.labels.aadpodidbinding;
-      return t && selector !== undefined ? [{ o, selector, sa: `${o.metadata.namespace ?? 'default'}/${t.serviceAccountName}` }] : [];
+      const injected = t?.labels['azure.workload.identity/use'] === 'true';
+      return t && selector !== undefined ? [{ o, selector, injected, sa: `${o.metadata.namespace ?? 'default'}/${t.serviceAccountName}` }] : [];
     });
   const plan: CleanupPlan = { unusedBindings: [], unusedIdentities: [], labelsToRemove: [], stillInUse: [], removal: [], unseen: [...ctx.unseen] };
+  // The label goes only when the workload will get its token the new way: its ServiceAccount
+  // verified AND its template asks the webhook for injection. Removing it sooner would leave
+  // the workload with no identity at all.
   for (const t of templates) {
-    if (ctx.verified.has(t.sa)) plan.labelsToRemove.push({ workload: ref(t.o), selector: t.selector });
+    if (ctx.verified.has(t.sa) && t.injected) plan.labelsToRemove.push({ workload: ref(t.o), selector: t.selector });
+    else if (ctx.verified.has(t.sa)) plan.stillInUse.push(`${ref(t.o)} (add the label azure.workload.identity/use: "true" to its pod template first)`);
     else plan.stillInUse.push(ref(t.o));
   }
   const carried = new Set(templates.map((t) => t.selector));

@@ -12,6 +12,7 @@ import type { RunReport } from './model.ts';
 import { pendingChanges, verdict } from './verdict.ts';
 import { problemsLeftOutLine } from './limits.ts';
 import { discoverMarkdown } from './discover.ts';
+import { cleanupMarkdown } from './cleanup.ts';
 
 /** Where the report is read: the run's page for the footer link ('' outside Actions). */
 export interface RenderContext {
@@ -155,6 +156,7 @@ export function renderMarkdown(report: RunReport, ctx: RenderContext = {}): stri
   if (report.discovered) out.push(...discoverMarkdown(report.discovered));
   out.push(...changeSection(report));
   out.push(...verifiedLine(report));
+  if (report.cleanupPlan) out.push(...cleanupMarkdown(report.cleanupPlan));
   out.push(...warningSection(report));
   if (report.mode === 'validate' || (!report.plan && report.problems.length === 0)) {
     for (const [env, bindings] of report.bindings) out.push(...bindingsTable(env, bindings));

@@ -5,6 +5,7 @@ import type { AppliedChange, Plan } from '../plan/types.ts';
 import type { VerificationResult } from '../result.ts';
 import type { Mode } from '../settings.ts';
 import type { DiscoverReport } from './discover.ts';
+import type { CleanupPlan } from '../discover/cleanup.ts';
 
 export interface RunReport {
   mode: Mode;
@@ -18,6 +19,8 @@ export interface RunReport {
   plan?: Plan;
   applied?: AppliedChange[];
   verifications?: VerificationResult[];
+  /** After verification: the Pod Identity objects that now serve nothing (listing only). */
+  cleanupPlan?: CleanupPlan;
   /** mode: discover — the mapping it wrote and what it found. */
   discovered?: DiscoverReport;
   /** Plain-language reasons the run failed; empty when it succeeded. */

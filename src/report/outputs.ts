@@ -26,6 +26,7 @@ export function toResultJson(report: RunReport): ResultJson {
     applied: appliedEntries(report.applied ?? []),
     verifications: report.verifications ?? [],
     preflight: plan?.preflight ?? [],
+    ...(report.cleanupPlan ? { podIdentityCleanup: report.cleanupPlan } : {}),
     problems: [
       ...report.problems.map((p) => `${p.file}:${p.line}:${p.column}: ${p.message}`),
       ...(report.problemsLeftOut ? [problemsLeftOutLine(report.problemsLeftOut)] : []),

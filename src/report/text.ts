@@ -5,6 +5,7 @@ import { describeTarget } from '../result.ts';
 import type { RunReport } from './model.ts';
 import { verdict } from './verdict.ts';
 import { discoverText } from './discover.ts';
+import { cleanupText } from './cleanup.ts';
 
 export function renderText(report: RunReport): string[] {
   const env = report.environment ? ` — ${report.environment}` : '';
@@ -34,6 +35,7 @@ export function renderText(report: RunReport): string[] {
     // Each write was logged once, when it completed (apply's log): only the count here.
     lines.push(`  applied: ${report.applied.length - failed} ok, ${failed} failed`);
   }
+  if (report.cleanupPlan) lines.push(...cleanupText(report.cleanupPlan));
   for (const n of report.notes) lines.push(`  note: ${n}`);
   for (const f of report.failures) lines.push(`  failed: ${f}`);
   return lines;

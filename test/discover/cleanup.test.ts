@@ -9,7 +9,7 @@ const binding = (ns: string, name: string, identityName: string, selector: strin
 const deployment = (ns: string, name: string, sa: string, selector?: string): KubeObject => ({
   kind: 'Deployment',
   metadata: { name, namespace: ns },
-  spec: { template: { metadata: { labels: selector ? { aadpodidbinding: selector } : {} }, spec: { serviceAccountName: sa } } },
+  spec: { template: { metadata: { labels: { 'azure.workload.identity/use': 'true', ...(selector ? { aadpodidbinding: selector } : {}) } }, spec: { serviceAccountName: sa } } },
 });
 
 function estate(workloads: KubeObject[], armPodIdentities: EstateInput['armPodIdentities'] = []): EstateInput {
@@ -30,6 +30,14 @@ describe('clean-up plan: what Pod Identity objects serve nothing once bindings v
     expect(plan.stillInUse).toEqual(['Deployment orders/worker']);
     expect(plan.unusedBindings).toEqual([]);
     expect(plan.removal).toEqual([]);
+  });
+
+  it('a verified workload whose template does not ask for injection keeps its label: removing it would leave it no identity', () => {
+    const w = deployment('payments', 'api', 'api', 'payments');
+    delete (w.spec!.template as { metadata: { labels: Record<string, string> } }).metadata.labels['azure.workload.identity/use'];
+    const plan = cleanupPlan(estate([w]), { verified: new Set(['payments/api']), unseen: [] });
+    expect(plan.labelsToRemove).toEqual([]);
+    expect(plan.stillInUse).toEqual(['Deployment payments/api (add the label azure.workload.identity/use: "true" to its pod template first)']);
   });
 
   it('a binding whose selector no template carries goes, with its identity', () => {

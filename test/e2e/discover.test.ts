@@ -63,8 +63,25 @@ describe('mode: discover (dist/index.js on a Pod Identity estate)', () => {
     writeFileSync(join(ws, '.github/workload-identity.yaml'), text);
     const validate = await runAction({ workspace: ws, env: sb.env, inputs: { mode: 'validate' } });
     expect(validate.code, validate.stdout).toBe(0);
-    const apply = await runAction({ workspace: ws, env: sb.env, inputs: { mode: 'apply', environment: 'staging', verify: 'false' } });
+    const apply = await runAction({ workspace: ws, env: sb.env, inputs: { mode: 'apply', environment: 'staging' } });
     expect(apply.code, apply.stdout).toBe(0);
+    // …and verification on it passes: a pod per binding really exchanged its token.
+    const result = JSON.parse(apply.outputs.result!);
+    expect(result.verifications.map((v: { serviceAccount: string; ok: boolean }) => `${v.serviceAccount}:${v.ok}`).sort()).toEqual([
+      'orders-reconcile:true',
+      'orders-worker:true',
+      'payments-api:true',
+      'payments-batch:true',
+    ]);
+    // Once they verify, the clean-up plan says what Pod Identity still serves: no label may go
+    // yet, since no pod template asks the webhook for injection — the readiness findings say so.
+    const cleanup = result.podIdentityCleanup;
+    expect(cleanup.labelsToRemove).toEqual([]);
+    expect(cleanup.stillInUse).toEqual(
+      expect.arrayContaining(['Deployment payments/payments-api (add the label azure.workload.identity/use: "true" to its pod template first)', 'Deployment orders/orders-api']),
+    );
+    expect(cleanup.removal).toEqual([]);
+    expect(apply.summary).toContain('Pod Identity clean-up');
     const applied = JSON.parse(apply.outputs.result!).applied as { target: string; ok: boolean }[];
     expect(applied.filter((a) => !a.ok)).toEqual([]);
     expect(applied.map((a) => a.target)).toEqual(expect.arrayContaining(['orders/orders-reconcile', 'orders/orders-worker', 'payments/payments-api', 'payments/payments-batch']));
