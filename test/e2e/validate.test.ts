@@ -63,10 +63,10 @@ describe('mode: validate (dist/index.js)', () => {
     expect(run.stdout).toMatch(/::error::Input 'concurrency': expected auto or a number from 1 to 64, got '0'/);
   });
 
-  it('modes that are not built yet fail loudly instead of succeeding silently', async () => {
-    const run = await runAction({ inputs: { mode: 'discover' }, workspace: workspaceWith('version: 1\nbindings: []\n') });
+  it('an unknown mode fails naming the modes there are, before anything connects', async () => {
+    const run = await runAction({ inputs: { mode: 'deploy' }, workspace: workspaceWith('version: 1\nbindings: []\n') });
     expect(run.code).toBe(1);
-    expect(run.stdout).toMatch(/not implemented yet/);
+    expect(run.stdout).toMatch(/::error::Input 'mode': unknown mode 'deploy'; expected one of validate, plan, apply, verify, discover/);
   });
 });
 
