@@ -10,6 +10,7 @@ import { discoverStage } from './discover/stage.ts';
 import { describeFailure } from './failure.ts';
 import { blockingChecks, planEnvironment, type Ports } from './plan/environment.ts';
 import { createClusterSnapshot } from './kube/snapshot.ts';
+import { readinessStage } from './workloads/stage.ts';
 import { isChange } from './plan/types.ts';
 import type { RunReport } from './report/model.ts';
 import { capProblems } from './report/limits.ts';
@@ -172,6 +173,11 @@ async function planAndApply(run: RunEnvironment, net: Network, mapping: Mapping,
     return { ports, snapshot, plan };
   });
   report.plan = plan;
+  if (!net.deadline.passed()) {
+    const readiness = await readinessStage(plan, snapshot);
+    report.workloads = readiness.workloads;
+    report.notes.push(...readiness.skipped);
+  }
   // A plan the deadline cut short is not one to act on or to judge drift by: the pipeline
   // reports the deadline (noteDeadline) with what was planned so far.
   if (net.deadline.passed()) return;

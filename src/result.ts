@@ -42,6 +42,8 @@ export interface ResultJson {
   preflight: PreflightCheck[];
   /** After verification: Pod Identity objects that now serve nothing (src/discover/cleanup.ts). */
   podIdentityCleanup?: CleanupPlan;
+  /** Workload readiness (DESIGN §6): every workload of every binding, with what stands between it and a token. */
+  workloads?: { namespace: string; kind: string; name: string; serviceAccount: string; findings: { code: string; severity: string; detail: string; fix?: string }[] }[];
   problems: string[];
   /** Present only when the whole result would pass GitHub's 1 MB output limit: what was counted instead of listed. */
   truncated?: { reason: string; plan: number; applied: number; verifications: number; preflight: number; failuresListed?: number };

@@ -2,6 +2,8 @@
 // at a time (`limit`/`continue`), in one namespace or across all of them; objects come back
 // as the port's plain states (port.ts), never as SDK types.
 import {
+  AppsV1Api,
+  BatchV1Api,
   CoreV1Api,
   type ConfigurationOptions,
   type KubeConfig,
@@ -50,7 +52,7 @@ function serviceAccountState(sa: Meta): ServiceAccountState {
   return { namespace: m?.namespace ?? '', name: m?.name ?? '', labels: strings(m?.labels), annotations: strings(m?.annotations), resourceVersion: m?.resourceVersion };
 }
 
-function podState(p: Meta & { spec?: { serviceAccountName?: string; containers?: V1Container[] }; status?: { phase?: string } }): PodState {
+function podState(p: Meta & { spec?: { serviceAccountName?: string; containers?: V1Container[]; hostNetwork?: boolean; nodeSelector?: Record<string, string> }; status?: { phase?: string } }): PodState {
   const m = p.metadata;
   const labels = strings(m?.labels);
   return {
@@ -64,6 +66,8 @@ function podState(p: Meta & { spec?: { serviceAccountName?: string; containers?:
     labels,
     annotations: strings(m?.annotations),
     containers: containers(p.spec?.containers),
+    hostNetwork: p.spec?.hostNetwork === true,
+    nodeSelector: strings(p.spec?.nodeSelector),
     resourceVersion: m?.resourceVersion,
   };
 }
@@ -74,6 +78,8 @@ function templateState(t: V1PodTemplateSpec | undefined): WorkloadState['templat
     labels: strings(t?.metadata?.labels),
     annotations: strings(t?.metadata?.annotations),
     containers: containers(t?.spec?.containers),
+    hostNetwork: t?.spec?.hostNetwork === true,
+    nodeSelector: strings(t?.spec?.nodeSelector),
   };
 }
 
@@ -94,12 +100,15 @@ const workloadState =
       replicas: kind === 'deployments' || kind === 'statefulsets' ? (w.spec?.replicas ?? 1) : undefined,
       // A CronJob's pods come from its job template.
       template: templateState(kind === 'cronjobs' ? w.spec?.jobTemplate?.spec?.template : w.spec?.template),
+      owner: owner(m),
       resourceVersion: m?.resourceVersion,
     };
   };
 
 export function createObjectLister(kc: KubeConfig, read: Read): KubePort['listObjects'] {
   const core = kc.makeApiClient(CoreV1Api);
+  const apps = kc.makeApiClient(AppsV1Api);
+  const batch = kc.makeApiClient(BatchV1Api);
 
   /** A kind's LIST in one namespace, or across all of them. */
   type Call<P> = (p: P, o: ConfigurationOptions) => Promise<Listed<unknown>>;
@@ -108,17 +117,14 @@ export function createObjectLister(kc: KubeConfig, read: Read): KubePort['listOb
     (namespace, page, options) =>
       namespace ? inNamespace({ namespace, ...page }, options) : everywhere(page, options);
 
-  // Workloads (readiness, issue 19) are typed in the port but not listed yet: AppsV1Api and
-  // BatchV1Api add 33 KB to dist/ (issue 15's budget) for a stage that does not exist yet.
-  const notYet = (kind: WorkloadKind): Lister => () => Promise.reject(new Error(`the cluster snapshot does not list ${kind} yet (src/kube/list.ts)`));
   const kinds: { [K in SnapshotKind]: { list: Lister; state: (o: never) => SnapshotObjects[K] } } = {
     serviceaccounts: { list: either((p, o) => core.listNamespacedServiceAccount(p, o), (p, o) => core.listServiceAccountForAllNamespaces(p, o)), state: serviceAccountState },
     pods: { list: either((p, o) => core.listNamespacedPod(p, o), (p, o) => core.listPodForAllNamespaces(p, o)), state: podState },
-    deployments: { list: notYet('deployments'), state: workloadState('deployments') },
-    statefulsets: { list: notYet('statefulsets'), state: workloadState('statefulsets') },
-    daemonsets: { list: notYet('daemonsets'), state: workloadState('daemonsets') },
-    jobs: { list: notYet('jobs'), state: workloadState('jobs') },
-    cronjobs: { list: notYet('cronjobs'), state: workloadState('cronjobs') },
+    deployments: { list: either((p, o) => apps.listNamespacedDeployment(p, o), (p, o) => apps.listDeploymentForAllNamespaces(p, o)), state: workloadState('deployments') },
+    statefulsets: { list: either((p, o) => apps.listNamespacedStatefulSet(p, o), (p, o) => apps.listStatefulSetForAllNamespaces(p, o)), state: workloadState('statefulsets') },
+    daemonsets: { list: either((p, o) => apps.listNamespacedDaemonSet(p, o), (p, o) => apps.listDaemonSetForAllNamespaces(p, o)), state: workloadState('daemonsets') },
+    jobs: { list: either((p, o) => batch.listNamespacedJob(p, o), (p, o) => batch.listJobForAllNamespaces(p, o)), state: workloadState('jobs') },
+    cronjobs: { list: either((p, o) => batch.listNamespacedCronJob(p, o), (p, o) => batch.listCronJobForAllNamespaces(p, o)), state: workloadState('cronjobs') },
   };
 
   return async <K extends SnapshotKind>(kind: K, request: ListRequest): Promise<ObjectPage<SnapshotObjects[K]>> => {

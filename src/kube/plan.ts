@@ -92,7 +92,7 @@ export async function planServiceAccounts(input: PlanServiceAccountsInput, snaps
       try {
         const pods = activePodsOf(await snapshot.list('pods', c.namespace), c.name);
         const sa = observed.get(key)!;
-        observed.set(key, { ...sa, pods: pods.map((p) => ({ name: p.name, owner: p.owner })) });
+        observed.set(key, { ...sa, pods: pods.map((p) => ({ name: p.name, owner: p.owner, usesWorkloadIdentity: p.usesWorkloadIdentity })) });
       } catch (err) {
         checks.push({
           name: 'service-account',

@@ -43,6 +43,9 @@ export interface PodState extends PodRef {
   labels: Record<string, string>;
   annotations: Record<string, string>;
   containers: ContainerState[];
+  /** Readiness: IMDS emulation cannot serve host-network pods. */
+  hostNetwork?: boolean;
+  nodeSelector?: Record<string, string>;
   resourceVersion?: string;
 }
 
@@ -52,6 +55,8 @@ export interface PodTemplateState {
   labels: Record<string, string>;
   annotations: Record<string, string>;
   containers: ContainerState[];
+  hostNetwork?: boolean;
+  nodeSelector?: Record<string, string>;
 }
 
 export interface WorkloadState {
@@ -63,6 +68,8 @@ export interface WorkloadState {
   /** Deployments and StatefulSets; undefined for the others. */
   replicas?: number;
   template: PodTemplateState;
+  /** The controller, e.g. 'CronJob/nightly' for a Job a CronJob made. */
+  owner?: string;
   resourceVersion?: string;
 }
 

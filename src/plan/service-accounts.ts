@@ -28,7 +28,7 @@ export interface ObservedServiceAccount {
   labels: Record<string, string>;
   annotations: Record<string, string>;
   /** Pods using it that have not finished; only needed when an identity annotation changes. */
-  pods?: { name: string; owner?: string }[];
+  pods?: { name: string; owner?: string; usesWorkloadIdentity: boolean }[];
 }
 
 export interface ServiceAccountDiffInput {
@@ -195,7 +195,10 @@ export function diffServiceAccounts(input: ServiceAccountDiffInput): ServiceAcco
     const change: ServiceAccountChange = { ...base, action: 'annotate', annotations, before, labels: {}, podsToRestart: [], reason: '' };
     const parts = [`ServiceAccount ${key}: ${describeBefore(before, annotations)}.`];
     if (changesIdentity(change)) {
-      const pods = observed.pods ?? [];
+      // Only pods labelled for injection pick up the new identity when restarted; the others
+      // get nothing from the webhook at all (workload readiness names their missing label).
+      const pods = (observed.pods ?? []).filter((p) => p.usesWorkloadIdentity);
+      const unlabelled = (observed.pods ?? []).length - pods.length;
       change.podsToRestart = pods.map((p) => p.name);
       if (pods.length) {
         const owners = [...new Set(pods.map((p) => p.owner).filter((o): o is string => Boolean(o)))];
@@ -204,6 +207,7 @@ export function diffServiceAccounts(input: ServiceAccountDiffInput): ServiceAcco
             (owners.length ? `: restart ${owners.join(', ')}.` : '.'),
         );
       }
+      if (unlabelled) parts.push(`${unlabelled} running pod(s) lack the label azure.workload.identity/use: restarting them changes nothing (see workload readiness).`);
     }
     const manager = otherManager(observed);
     if (manager) {

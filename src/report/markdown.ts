@@ -9,6 +9,7 @@ import type { FicChange, PreflightCheck, ServiceAccountChange } from '../plan/ty
 import { isChange } from '../plan/types.ts';
 import { describeTarget, type VerificationResult } from '../result.ts';
 import type { RunReport } from './model.ts';
+import { workloadsMarkdown } from './workloads.ts';
 import { pendingChanges, verdict } from './verdict.ts';
 import { problemsLeftOutLine } from './limits.ts';
 import { discoverMarkdown } from './discover.ts';
@@ -157,6 +158,7 @@ export function renderMarkdown(report: RunReport, ctx: RenderContext = {}): stri
   out.push(...changeSection(report));
   out.push(...verifiedLine(report));
   if (report.cleanupPlan) out.push(...cleanupMarkdown(report.cleanupPlan));
+  out.push(...workloadsMarkdown(report.workloads ?? []));
   out.push(...warningSection(report));
   if (report.mode === 'validate' || (!report.plan && report.problems.length === 0)) {
     for (const [env, bindings] of report.bindings) out.push(...bindingsTable(env, bindings));

@@ -6,6 +6,7 @@ import type { VerificationResult } from '../result.ts';
 import type { Mode } from '../settings.ts';
 import type { DiscoverReport } from './discover.ts';
 import type { CleanupPlan } from '../discover/cleanup.ts';
+import type { WorkloadReadiness } from '../workloads/readiness.ts';
 
 export interface RunReport {
   mode: Mode;
@@ -23,6 +24,8 @@ export interface RunReport {
   cleanupPlan?: CleanupPlan;
   /** mode: discover — the mapping it wrote and what it found. */
   discovered?: DiscoverReport;
+  /** Workload readiness of the environment's bindings (src/workloads). */
+  workloads?: WorkloadReadiness[];
   /** Plain-language reasons the run failed; empty when it succeeded. */
   failures: string[];
   notes: string[];

@@ -27,6 +27,7 @@ export function toResultJson(report: RunReport): ResultJson {
     verifications: report.verifications ?? [],
     preflight: plan?.preflight ?? [],
     ...(report.cleanupPlan ? { podIdentityCleanup: report.cleanupPlan } : {}),
+    ...(report.workloads ? { workloads: report.workloads } : {}),
     problems: [
       ...report.problems.map((p) => `${p.file}:${p.line}:${p.column}: ${p.message}`),
       ...(report.problemsLeftOut ? [problemsLeftOutLine(report.problemsLeftOut)] : []),

@@ -3,6 +3,7 @@
 import { isChange } from '../plan/types.ts';
 import { describeTarget } from '../result.ts';
 import type { RunReport } from './model.ts';
+import { workloadsText } from './workloads.ts';
 import { verdict } from './verdict.ts';
 import { discoverText } from './discover.ts';
 import { cleanupText } from './cleanup.ts';
@@ -36,6 +37,7 @@ export function renderText(report: RunReport): string[] {
     lines.push(`  applied: ${report.applied.length - failed} ok, ${failed} failed`);
   }
   if (report.cleanupPlan) lines.push(...cleanupText(report.cleanupPlan));
+  lines.push(...workloadsText(report.workloads ?? []));
   for (const n of report.notes) lines.push(`  note: ${n}`);
   for (const f of report.failures) lines.push(`  failed: ${f}`);
   return lines;

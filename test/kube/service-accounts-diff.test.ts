@@ -130,8 +130,9 @@ describe('ServiceAccount diff', () => {
           labels: {},
           annotations: { [ANNOTATION_CLIENT_ID]: CLIENT_B, [ANNOTATION_TENANT_ID]: TENANT },
           pods: [
-            { name: 'api-7c9d-abcde', owner: 'ReplicaSet/api-7c9d' },
-            { name: 'api-7c9d-fghij', owner: 'ReplicaSet/api-7c9d' },
+            { name: 'api-7c9d-abcde', owner: 'ReplicaSet/api-7c9d', usesWorkloadIdentity: true },
+            { name: 'api-7c9d-fghij', owner: 'ReplicaSet/api-7c9d', usesWorkloadIdentity: true },
+            { name: 'legacy-5f-xyz', owner: 'ReplicaSet/legacy-5f', usesWorkloadIdentity: false },
           ],
         },
       },
@@ -145,6 +146,9 @@ describe('ServiceAccount diff', () => {
     expect(c.reason).toContain(`client-id ${CLIENT_B} → ${CLIENT_A}`);
     expect(c.reason).toContain('2 running pod(s)');
     expect(c.reason).toContain('ReplicaSet/api-7c9d');
+    // A pod without the use label gets nothing from a restart: it is not named for one.
+    expect(c.reason).not.toContain('legacy-5f');
+    expect(c.reason).toContain('1 running pod(s) lack the label azure.workload.identity/use');
   });
 
   it('does not take over a managed-by label that belongs to someone else, and warns that they may revert us', () => {
