@@ -52,7 +52,14 @@ describe('scenario files', () => {
   });
 
   it('rejects unknown keys and missing fields with the file name', () => {
-    expect(() => parseScenario('identity: []', 'x.yaml')).toThrow(/x\.yaml: unknown key\(s\) identity/);
+    expect(() => parseScenario('identity: []', 'x.yaml')).toThrow(/x\.yaml: line 1: unknown key 'identity'; expected name, /);
+    // Nested keys too, each at its line: a misspelt fault would start a sandbox without it.
+    const nested = 'clusters:\n  - name: aks\n    resourceGroup: rg\n    podidentity: { enabled: true }\nfaults:\n  latncy: {}\nkube:\n  namespaces:\n    - { name: a, label: {} }\n  objects: [{ anything: goes }]\n';
+    expect(() => parseScenario(nested, 'x.yaml')).toThrow(
+      "x.yaml: line 4: unknown key 'podidentity' in clusters[0]; expected name, resourceGroup, subscriptionId, location, kubernetesVersion, oidcIssuer, issuerId, workloadIdentity, podIdentity\n" +
+        "line 6: unknown key 'latncy' in faults; expected ficPropagationDelayMs, issuerUnreachable, githubReadOnly, armPageSize, armWriteHoldMs, entraMismatchStyle, entraTokenLifetimeSeconds, latency, inject\n" +
+        "line 9: unknown key 'label' in kube.namespaces[0]; expected name, labels, annotations",
+    );
     expect(() => parseScenario('identities: [{ resourceGroup: rg }]', 'x.yaml')).toThrow(/identities\[0\] needs a name/);
     expect(parseScenario('', 'x.yaml')).toEqual({});
   });

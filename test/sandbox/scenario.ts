@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import type { InjectedFault, LatencyFault, ServiceName } from './http.ts';
+import { unknownScenarioKeys } from './scenario-keys.ts';
 
 export interface ScenarioFic {
   name: string;
@@ -126,8 +127,6 @@ export const DEFAULT_SCENARIO: Scenario = {
   github: { pullRequest: { number: 1 } },
 };
 
-const TOP_KEYS = ['name', 'description', 'tenantId', 'subscriptions', 'resourceGroups', 'identities', 'clusters', 'kube', 'github', 'login', 'faults'];
-
 export class ScenarioError extends Error {
   constructor(file: string, message: string) {
     super(`${file}: ${message}`);
@@ -155,8 +154,8 @@ export function parseScenario(text: string, file = '<scenario>'): Scenario {
   }
   if (doc === null || doc === undefined) return {};
   if (typeof doc !== 'object' || Array.isArray(doc)) throw new ScenarioError(file, 'the scenario must be a mapping');
-  const unknown = Object.keys(doc).filter((k) => !TOP_KEYS.includes(k));
-  if (unknown.length) throw new ScenarioError(file, `unknown key(s) ${unknown.join(', ')}; expected ${TOP_KEYS.join(', ')}`);
+  const unknown = unknownScenarioKeys(text);
+  if (unknown.length) throw new ScenarioError(file, unknown.join('\n'));
   const s = doc as Scenario;
   const arrays: (keyof Scenario)[] = ['subscriptions', 'resourceGroups', 'identities', 'clusters'];
   for (const k of arrays) if (s[k] !== undefined && !Array.isArray(s[k])) throw new ScenarioError(file, `'${k}' must be a list`);
