@@ -40,7 +40,7 @@ export const SCENARIO_SHAPE: Shape = {
 /** Every key the shape does not know, as "line N: unknown key 'x' in kube.namespaces[0]; expected …". */
 export function unknownScenarioKeys(text: string, shape: Shape = SCENARIO_SHAPE): string[] {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, maxAliasCount: 100 });
+  const doc = parseDocument(text, { lineCounter: lines });
   const out: string[] = [];
   const walk = (node: unknown, allowed: Shape, path: string): void => {
     if (isSeq(node)) {
