@@ -3,24 +3,11 @@
 // `AzureIdentity`, `Selector`), and clusters still hold objects written that way: every
 // Pod Identity field is looked up in any casing.
 
-export interface OwnerReference {
-  kind: string;
-  name: string;
-  controller?: boolean;
-}
+import type { AnyObject } from '../kube/port.ts';
 
-export interface KubeObject {
-  apiVersion?: string;
-  kind: string;
-  metadata: {
-    name: string;
-    namespace?: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-    ownerReferences?: OwnerReference[];
-  };
-  spec?: Record<string, unknown>;
-}
+/** Discover's view of any object: the port's plain JSON shape (src/kube/any-objects.ts reads it). */
+export type KubeObject = AnyObject;
+export type OwnerReference = NonNullable<AnyObject['metadata']['ownerReferences']>[number];
 
 /** A field of `obj` by name in any casing (aad-pod-identity < v1.6 wrote PascalCase). */
 export function field(obj: unknown, name: string): unknown {
