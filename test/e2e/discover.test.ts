@@ -2,20 +2,12 @@
 // (test/sandbox/scenarios/pod-identity.yaml): the draft it writes is a valid mapping that
 // `validate` accepts and `apply` applies, and discovering wrote nothing anywhere else.
 import { existsSync, lstatSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../sandbox/index.ts';
-import { ROOT } from './demo-sandbox.ts';
-import { removeWorkspaces, runAction, workspaceWith } from './run-action.ts';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { useDemoSandbox } from './demo-sandbox.ts';
+import { runAction, workspaceWith } from './run-action.ts';
 
-let sb: Sandbox;
-beforeAll(async () => {
-  sb = await startSandbox({ scenario: resolve(ROOT, 'test/sandbox/scenarios/pod-identity.yaml') });
-});
-afterAll(async () => {
-  await sb?.stop();
-  removeWorkspaces();
-});
+const estate = useDemoSandbox('pod-identity.yaml');
 
 const EXISTING = `version: 1
 environments:
@@ -25,12 +17,12 @@ bindings: []
 `;
 
 const discover = (ws: string, inputs: Record<string, string> = {}) =>
-  runAction({ workspace: ws, env: sb.env, inputs: { mode: 'discover', environment: 'staging', 'discover-output': '.github/workload-identity.yaml.discovered', ...inputs } });
+  runAction({ workspace: ws, env: estate.sb.env, inputs: { mode: 'discover', environment: 'staging', 'discover-output': '.github/workload-identity.yaml.discovered', ...inputs } });
 
 describe('mode: discover (dist/index.js on a Pod Identity estate)', () => {
   it('writes a valid first mapping, one binding per (namespace, ServiceAccount, identity), and writes nothing to Azure or the cluster', async () => {
     const ws = workspaceWith(EXISTING);
-    sb.log.reset();
+    estate.sb.log.reset();
     const run = await discover(ws);
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(run.outputs['mapping-file']).toBe('.github/workload-identity.yaml.discovered');
@@ -53,17 +45,17 @@ describe('mode: discover (dist/index.js on a Pod Identity estate)', () => {
     expect(run.summary).toContain('service-principal');
     expect(text).toContain("set serviceAccountName: orders-worker");
     expect(text).toMatch(/# KEDA: TriggerAuthentication orders\/servicebus-auth/);
-    expect(sb.log.writes('kube')).toEqual([]);
-    expect(sb.log.writes('arm')).toEqual([]);
+    expect(estate.sb.log.writes('kube')).toEqual([]);
+    expect(estate.sb.log.writes('arm')).toEqual([]);
     expect(run.summary).toContain('default-service-account');
     expect(run.summary).toContain('keda-provider');
     expect(run.summary).toContain('exception');
 
     // The draft is what validate accepts and apply applies.
     writeFileSync(join(ws, '.github/workload-identity.yaml'), text);
-    const validate = await runAction({ workspace: ws, env: sb.env, inputs: { mode: 'validate' } });
+    const validate = await runAction({ workspace: ws, env: estate.sb.env, inputs: { mode: 'validate' } });
     expect(validate.code, validate.stdout).toBe(0);
-    const apply = await runAction({ workspace: ws, env: sb.env, inputs: { mode: 'apply', environment: 'staging' } });
+    const apply = await runAction({ workspace: ws, env: estate.sb.env, inputs: { mode: 'apply', environment: 'staging' } });
     expect(apply.code, apply.stdout).toBe(0);
     // …and verification on it passes: a pod per binding really exchanged its token.
     const result = JSON.parse(apply.outputs.result!);

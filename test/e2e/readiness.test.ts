@@ -2,11 +2,9 @@
 // (scenarios/pod-identity.yaml): the plan names, per workload of each binding, what stands
 // between it and a token — and a namespace whose workloads it may not list is skipped with
 // a warning naming the verb, never a failed plan.
-import { resolve } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../sandbox/index.ts';
-import { ROOT } from './demo-sandbox.ts';
-import { removeWorkspaces, runAction, workspaceWith } from './run-action.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { useDemoSandbox } from './demo-sandbox.ts';
+import { runAction, workspaceWith } from './run-action.ts';
 
 const SUB = '5f0c3a1e-2b4d-4c6e-8f90-1a2b3c4d5e6f';
 const MAPPING = `version: 1
@@ -19,18 +17,11 @@ bindings:
   - { namespace: orders, serviceAccount: orders-worker, identity: id-orders }
 `;
 
-let sb: Sandbox;
-beforeAll(async () => {
-  sb = await startSandbox({ scenario: resolve(ROOT, 'test/sandbox/scenarios/pod-identity.yaml') });
-});
-afterAll(async () => {
-  await sb?.stop();
-  removeWorkspaces();
-});
-beforeEach(() => sb.faults.clear());
+const estate = useDemoSandbox('pod-identity.yaml');
+beforeEach(() => estate.sb.faults.clear());
 
 type Workload = { namespace: string; kind: string; name: string; findings: { code: string }[] };
-const plan = () => runAction({ workspace: workspaceWith(MAPPING), env: sb.env, inputs: { mode: 'plan', environment: 'staging' } });
+const plan = () => runAction({ workspace: workspaceWith(MAPPING), env: estate.sb.env, inputs: { mode: 'plan', environment: 'staging' } });
 
 describe('workload readiness (dist/index.js)', () => {
   it('names, per workload, what stands between it and a token', async () => {
@@ -49,7 +40,7 @@ describe('workload readiness (dist/index.js)', () => {
   });
 
   it('a namespace whose workloads may not be listed is skipped with a warning naming the verb', async () => {
-    sb.faults.inject({ service: 'kube', method: 'GET', pathIncludes: '/namespaces/payments/deployments', status: 403, times: 1000 });
+    estate.sb.faults.inject({ service: 'kube', method: 'GET', pathIncludes: '/namespaces/payments/deployments', status: 403, times: 1000 });
     const run = await plan();
     expect(run.code, run.stdout).toBe(0);
     const workloads = JSON.parse(run.outputs.result!).workloads as Workload[];
